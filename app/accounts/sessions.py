@@ -1,0 +1,124 @@
+"""Server-side sessions kept in the portal database, so every worker process (and server) shares them."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+import anyio
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.stores.base import Store
+from sqlalchemy import delete
+from sqlmodel import select
+
+from app.accounts.models import SessionRecord
+from app.db import Database, utcnow
+
+ROTATE_FLAG = "portal_rotate_session"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class DatabaseStore(Store):
+    """A Litestar ``Store`` over the ``portal_session`` table. Blocking calls run in a worker thread."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _set(self, key: str, value: bytes, expires_in: int | timedelta | None) -> None:
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        expires_at = utcnow() + timedelta(seconds=seconds) if seconds else None
+        with self.db.session() as s:
+            s.merge(SessionRecord(key_hash=_hash(key), data=value, expires_at=expires_at))
+            s.commit()
+
+    def _get(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
+        with self.db.session() as s:
+            rec = s.get(SessionRecord, _hash(key))
+            if rec is None:
+                return None
+            if rec.expires_at is not None and rec.expires_at <= utcnow():
+                s.delete(rec)
+                s.commit()
+                return None
+            if renew_for:
+                seconds = renew_for.total_seconds() if isinstance(renew_for, timedelta) else renew_for
+                rec.expires_at = utcnow() + timedelta(seconds=seconds)
+                s.commit()
+            return rec.data
+
+    def _delete(self, key: str) -> None:
+        with self.db.session() as s:
+            s.execute(delete(SessionRecord).where(SessionRecord.key_hash == _hash(key)))
+            s.commit()
+
+    def _delete_all(self) -> None:
+        with self.db.session() as s:
+            s.execute(delete(SessionRecord))
+            s.commit()
+
+    def delete_expired(self) -> int:
+        """Remove sessions past their expiry; returns how many."""
+        with self.db.session() as s:
+            result = s.execute(delete(SessionRecord).where(SessionRecord.expires_at <= utcnow()))
+            s.commit()
+            return result.rowcount or 0
+
+    def _expires_in(self, key: str) -> int | None:
+        with self.db.session() as s:
+            rec = s.exec(select(SessionRecord).where(SessionRecord.key_hash == _hash(key))).first()
+            if rec is None or rec.expires_at is None:
+                return None
+            return max(0, int((rec.expires_at - utcnow()).total_seconds()))
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        await anyio.to_thread.run_sync(self._set, key, data, expires_in)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        return await anyio.to_thread.run_sync(self._get, key, renew_for)
+
+    async def delete(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._delete, key)
+
+    async def delete_all(self) -> None:
+        await anyio.to_thread.run_sync(self._delete_all)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        return await anyio.to_thread.run_sync(self._expires_in, key)
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Issues a fresh session ID when a handler asks (at login), so a planted cookie never gets signed in."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        state = connection.scope.get("state", {})
+        if state.get(ROTATE_FLAG):
+            new_id = state.get(ROTATE_FLAG + "_id")
+            if not new_id:
+                new_id = state[ROTATE_FLAG + "_id"] = self.generate_session_id()
+            return new_id
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session, message, connection):
+        old_id = connection.cookies.get(self.config.key)
+        if old_id and connection.scope.get("state", {}).get(ROTATE_FLAG):
+            await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class PortalSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
+def rotate_session(connection: ASGIConnection) -> None:
+    """Ask for a new session ID for the response of this request (the old one is dropped)."""
+    connection.scope.setdefault("state", {})[ROTATE_FLAG] = True

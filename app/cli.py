@@ -1,0 +1,192 @@
+"""``litestar portal …``: migrate, seed, users and regions from the command line."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from litestar import Litestar
+from litestar.cli._utils import LitestarGroup
+from sqlmodel import select
+
+from app import migrations
+from app.accounts import service as accounts
+from app.accounts.models import ROLE_LABELS, Role, User
+from app.plugin import get_plugin
+from app.regions import service as regions
+
+
+@click.group(cls=LitestarGroup, name="portal")
+def portal_group() -> None:
+    """Pelaku Para Dewi: database, demo data, users and regions."""
+
+
+@portal_group.command("migrate")
+def migrate(app: Litestar) -> None:
+    """Create or upgrade the portal's tables (safe to run again)."""
+    engine = get_plugin(app).db.engine
+    before = migrations.current_revision(engine)
+    migrations.upgrade(engine)
+    after = migrations.current_revision(engine)
+    if before == after:
+        click.echo(f"Database already at revision {after}; nothing to do.")
+    else:
+        click.echo(f"Database migrated from {before or 'empty'} to {after}.")
+
+
+@portal_group.command("revision")
+@click.argument("message")
+def revision(app: Litestar, message: str) -> None:
+    """Autogenerate a migration from the models (for developers)."""
+    from alembic import command
+
+    command.revision(migrations.alembic_config(get_plugin(app).db.engine), message=message, autogenerate=True)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    role: Role
+    region_code: str
+    password: str
+
+
+# Printed in the README; created only by `seed --demo`, never by a migration.
+DEMO_USERS = [
+    DemoUser("desa.kenanten", "Siti Rahmawati", Role.CLERK, "35.16.11.2017", "Demo-Desa-2026"),
+    DemoUser("desa.sumbergirang", "Agus Prasetyo", Role.CLERK, "35.16.11.2009", "Demo-Desa-2026"),
+    DemoUser("kec.puri", "Bambang Sutrisno", Role.DISTRICT, "35.16.11", "Demo-Kecamatan-2026"),
+    DemoUser("kec.trowulan", "Dewi Lestari", Role.DISTRICT, "35.16.12", "Demo-Kecamatan-2026"),
+    DemoUser("dinas.mojokerto", "Hendra Wijaya", Role.DINAS, "35.16", "Demo-Dinas-2026"),
+    DemoUser("admin.mojokerto", "Rina Kusumawati", Role.ADMIN, "35.16", "Demo-Admin-2026"),
+]
+
+
+@portal_group.command("seed")
+@click.option("--demo", is_flag=True, help="Create the demo users (one or two per role) for Kabupaten Mojokerto.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def seed(app: Litestar, demo: bool, if_empty: bool) -> None:
+    """Seed data: the Mojokerto regions come with the migrations; --demo adds demo users."""
+    if not demo:
+        raise click.UsageError("nothing to seed: pass --demo for the demo users")
+    with get_plugin(app).db.session() as session:
+        if if_empty and session.exec(select(User.id)).first() is not None:
+            click.echo("Users already exist; demo data not added.")
+            return
+        regions.load_regency(session, "35.16")
+        for demo_user in DEMO_USERS:
+            if accounts.find_user(session, demo_user.username):
+                click.echo(f"  {demo_user.username}: already there")
+                continue
+            form = accounts.UserForm(
+                demo_user.username, demo_user.full_name, demo_user.role.value, demo_user.region_code, demo_user.password
+            )
+            errors = accounts.validate_new_user(session, form, None)
+            if errors:
+                raise click.ClickException(f"{demo_user.username}: {errors}")
+            accounts.create_user(session, form, actor=None)
+            click.echo(f"  {demo_user.username} ({ROLE_LABELS[demo_user.role]}): created")
+    click.echo("Demo data ready. Passwords are listed in the README.")
+
+
+@portal_group.group("user", cls=LitestarGroup)
+def user_group() -> None:
+    """Manage user accounts."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--region", "region_code", required=True, help="Dotted Kemendagri code, e.g. 35.16.11.2001.")
+@click.option("--name", "full_name", help="Full name (defaults to the username).")
+@click.option("--password", help="The initial password.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create(
+    app: Litestar,
+    username: str,
+    role: str,
+    region_code: str,
+    full_name: str | None,
+    password: str | None,
+    password_stdin: bool,
+) -> None:
+    """Create a user with a role and a region scope."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.UsageError("give --password or --password-stdin")
+    form = accounts.UserForm(username, full_name or username, role, region_code.strip(), password)
+    with get_plugin(app).db.session() as session:
+        errors = accounts.validate_new_user(session, form, None)
+        if errors:
+            raise click.ClickException("; ".join(f"{field}: {msg}" for field, msg in errors.items()))
+        user = accounts.create_user(session, form, actor=None)
+        click.echo(f"Created {user.username} ({ROLE_LABELS[Role(user.role)]}, {user.region_code}).")
+
+
+@user_group.command("list")
+def user_list(app: Litestar) -> None:
+    """List every user with role, region and state."""
+    with get_plugin(app).db.session() as session:
+        users = session.exec(select(User).order_by(User.username)).all()
+        click.echo(f"{'USERNAME':<24} {'ROLE':<9} {'REGION':<14} {'ACTIVE':<6} NAME")
+        for u in users:
+            click.echo(
+                f"{u.username:<24} {u.role:<9} {u.region_code:<14} {'yes' if u.is_active else 'no':<6} {u.full_name}"
+            )
+
+
+def _set_active(app: Litestar, username: str, active: bool) -> None:
+    with get_plugin(app).db.session() as session:
+        user = accounts.find_user(session, username)
+        if user is None:
+            raise click.ClickException(f"no user {username}")
+        accounts.set_active(session, user, active, actor=None)
+        click.echo(f"{user.username} is now {'active' if active else 'deactivated (sessions ended)'}.")
+
+
+@user_group.command("deactivate")
+@click.argument("username")
+def user_deactivate(app: Litestar, username: str) -> None:
+    """Deactivate a user and end their sessions."""
+    _set_active(app, username, False)
+
+
+@user_group.command("activate")
+@click.argument("username")
+def user_activate(app: Litestar, username: str) -> None:
+    """Reactivate a user."""
+    _set_active(app, username, True)
+
+
+@portal_group.group("regions", cls=LitestarGroup)
+def regions_group() -> None:
+    """Load regions (provinces, regencies, districts, villages)."""
+
+
+@regions_group.command("load")
+@click.argument("code")
+def regions_load(app: Litestar, code: str) -> None:
+    """Load a regency from the national Kemendagri list, e.g. 35.15 (Sidoarjo)."""
+    with get_plugin(app).db.session() as session:
+        try:
+            result = regions.load_regency(session, code.strip())
+        except LookupError as err:
+            raise click.ClickException(str(err)) from err
+    click.echo(f"Regency {code}: {result.inserted} regions added, {result.updated} updated.")
+
+
+@regions_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def regions_import(app: Litestar, file: Path) -> None:
+    """Import regions from a CSV of code,name rows (dotted codes; parents before or beside children)."""
+    with get_plugin(app).db.session() as session:
+        result = regions.import_csv(session, file)
+    if result.errors:
+        for error in result.errors:
+            click.echo(f"{file.name}: {error}", err=True)
+        raise click.ClickException(f"{len(result.errors)} row(s) rejected; nothing was imported.")
+    click.echo(f"{result.inserted} regions added, {result.updated} updated.")

@@ -1,0 +1,130 @@
+"""The Litestar plugin: mounts the whole portal (routes, templates, static files, database, sessions, CSRF,
+CLI) into any Litestar app under a path prefix, adding to the host's configuration and replacing none of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from click import Group
+from litestar import Router
+from litestar.config.app import AppConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.plugins import CLIPlugin, InitPlugin
+from litestar.plugins.htmx import HTMXRequest
+from litestar.static_files import create_static_files_router
+from sqlmodel import Session
+
+from app.accounts.controllers import AuthController, UserAdminController
+from app.accounts.guards import CurrentUserMiddleware, require_login
+from app.accounts.sessions import DatabaseStore, PortalSessionConfig
+from app.config import STATIC_DIR, PortalConfig
+from app.dashboard.controllers import home
+from app.db import Database
+from app.regions.controllers import RegionController
+from app.web import Renderer, make_error_handler, make_security_headers_hook
+
+ROUTE_HANDLERS = [AuthController, UserAdminController, RegionController, home]
+
+
+class PortalPlugin(InitPlugin, CLIPlugin):
+    """``Litestar(plugins=[PortalPlugin(PortalConfig(path_prefix="/layanan"))])``."""
+
+    def __init__(self, config: PortalConfig | None = None) -> None:
+        self.config = config or PortalConfig.from_env()
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.config.database_url)  # type: ignore[arg-type]
+        return self._db
+
+    def build_router(self) -> Router:
+        """The portal's own router: every page, with its guards, dependencies and middleware."""
+        config, db = self.config, self.db
+        renderer = Renderer(config)
+        cookie_path = config.path_prefix or "/"
+        store = DatabaseStore(db)
+        session_config = PortalSessionConfig(
+            key="portal_session",
+            max_age=config.session_max_age,
+            httponly=True,
+            samesite="lax",
+            secure=config.cookie_secure,
+            path=cookie_path,
+            renew_on_access=False,
+        )
+        # The store is handed over directly: the host's store registry is left alone.
+        session_config.get_store_from_app = lambda _app: store  # type: ignore[method-assign]
+        csrf_config = CSRFConfig(
+            secret=config.resolved_secret_key(),
+            cookie_name="portal_csrftoken",
+            cookie_path=cookie_path,
+            cookie_secure=config.cookie_secure,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            header_name="x-csrftoken",
+        )
+
+        def provide_db_session() -> Iterator[Session]:
+            with db.session() as session:
+                yield session
+
+        error_handler = make_error_handler(config, renderer)
+        return Router(
+            path=config.path_prefix or "/",
+            route_handlers=ROUTE_HANDLERS,
+            middleware=[
+                session_config.middleware,
+                CurrentUserMiddleware(db),
+                DefineMiddleware(CSRFMiddleware, config=csrf_config),
+            ],
+            guards=[require_login],
+            dependencies={
+                "db_session": Provide(provide_db_session),
+                "renderer": Provide(lambda: renderer, sync_to_thread=False, use_cache=True),
+                "config": Provide(lambda: config, sync_to_thread=False, use_cache=True),
+            },
+            request_class=HTMXRequest,
+            exception_handlers={HTTPException: error_handler, Exception: error_handler},
+            opt={"portal": True},
+            include_in_schema=False,
+        )
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        static_router = create_static_files_router(
+            path=self.config.url("/static"),
+            directories=[STATIC_DIR],
+            name="portal_static",
+            opt={"portal": True},
+            include_in_schema=False,
+            # URLs carry a content hash (?v=), so browsers may keep files for a year.
+            cache_control=CacheControlHeader(max_age=31536000, public=True),
+        )
+        app_config.route_handlers.extend([self.build_router(), static_router])
+        app_config.before_send.append(make_security_headers_hook(self.config))
+        app_config.on_shutdown.append(self._shutdown)
+        return app_config
+
+    def _shutdown(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+    def on_cli_init(self, cli: Group) -> None:
+        from app.cli import portal_group
+
+        cli.add_command(portal_group)
+
+
+def get_plugin(app: Any) -> PortalPlugin:
+    """The portal plugin registered on a Litestar app (for CLI commands)."""
+    plugin = app.plugins.get(PortalPlugin)
+    if plugin is None:  # pragma: no cover - only when the CLI runs against an app without the portal
+        raise RuntimeError("this Litestar app does not use PortalPlugin")
+    return plugin

@@ -1,0 +1,100 @@
+"""Region pages: districts and villages within the user's scope, and the village profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromPath
+
+from app.accounts.guards import require_role
+from app.accounts.models import Role
+from app.regions import service
+from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
+
+
+def _may_edit_profile(user: Any, village_code: str) -> bool:
+    # The village's own clerk keeps its profile; the regency admin may correct any of the regency.
+    return (user.role == Role.CLERK and user.region_code == village_code) or user.role == Role.ADMIN
+
+
+class RegionController(Controller):
+    path = "/wilayah"
+
+    @get("/", guards=[require_role(Role.DINAS, Role.ADMIN, Role.DISTRICT)], sync_to_thread=True)
+    def districts(self, request: Request, db_session: DbSession, renderer: Pages) -> Response[Any]:
+        user = request.scope["user"]
+        summaries = service.districts_in_scope(db_session, user)
+        return renderer.page(
+            request,
+            "regions/districts.html",
+            {
+                "summaries": summaries,
+                "total_villages": sum(s.villages for s in summaries),
+                "total_kelurahan": sum(s.kelurahan for s in summaries),
+            },
+        )
+
+    @get("/kecamatan/{code:str}", sync_to_thread=True)
+    def district(self, request: Request, code: FromPath[str], db_session: DbSession, renderer: Pages) -> Response[Any]:
+        user = request.scope["user"]
+        district = service.get_district_in_scope(db_session, user, code)
+        villages = service.villages_in_scope(db_session, user, district.code)
+        clerks = service.clerks_by_village(db_session, user, district.code)
+        return renderer.page(
+            request, "regions/district.html", {"district": district, "villages": villages, "clerks": clerks}
+        )
+
+    @get("/desa/{code:str}", sync_to_thread=True)
+    def village(self, request: Request, code: FromPath[str], db_session: DbSession, renderer: Pages) -> Response[Any]:
+        user = request.scope["user"]
+        village = service.get_village_in_scope(db_session, user, code)
+        path = service.region_path(db_session, village.code)
+        return renderer.page(
+            request,
+            "regions/village.html",
+            {
+                "village": village,
+                "path": path,
+                "errors": {},
+                "form": None,
+                "can_edit": _may_edit_profile(user, village.code),
+                "fields": service.PROFILE_FIELDS,
+            },
+        )
+
+    @post("/desa/{code:str}", sync_to_thread=True)
+    def update_village(
+        self,
+        request: Request,
+        code: FromPath[str],
+        data: FormData,
+        db_session: DbSession,
+        renderer: Pages,
+        config: Settings,
+    ) -> Response[Any]:
+        user = request.scope["user"]
+        village = service.get_village_in_scope(db_session, user, code)
+        if not _may_edit_profile(user, village.code):
+            raise PermissionDeniedException("Profil desa hanya dapat diubah oleh petugas desa itu atau admin.")
+        values, errors = service.validate_profile(data)
+        if errors:
+            return renderer.page(
+                request,
+                "regions/village.html",
+                {
+                    "village": village,
+                    "path": service.region_path(db_session, village.code),
+                    "errors": errors,
+                    "form": data,
+                    "can_edit": True,
+                    "fields": service.PROFILE_FIELDS,
+                },
+                status_code=400,
+            )
+        changes = service.update_village_profile(db_session, village, values, actor=user, ip=client_ip(request))
+        flash(
+            request, "Profil desa tersimpan." if changes else "Tidak ada perubahan.", "success" if changes else "info"
+        )
+        return redirect(config, f"/wilayah/desa/{village.code}")

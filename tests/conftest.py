@@ -1,0 +1,176 @@
+"""Test fixtures: every test runs against a real, migrated database, once on SQLite and once on PostgreSQL
+(when PORTAL_TEST_POSTGRES_URL is set), through the real app with Litestar's TestClient."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import delete, text, update
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from app import migrations
+from app.accounts.models import LoginThrottle, Role, SessionRecord, User
+from app.accounts.passwords import hash_password
+from app.audit.models import AuditEntry
+from app.config import PortalConfig
+from app.db import make_engine
+from app.main import create_app
+from app.regions.models import Region
+
+PG_ENV = "PORTAL_TEST_POSTGRES_URL"
+PASSWORD = "Sandi-Uji-2026"
+CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Person:
+    """A test user: the healthchecks habit of alice and bob, widened to every role and scope."""
+
+    username: str
+    role: Role
+    region_code: str
+    full_name: str
+
+
+# Two clerks in one district (Puri), one clerk in another (Trowulan), their district operators,
+# Dukcapil staff and the admin of Kabupaten Mojokerto.
+PEOPLE = {
+    "alice": Person("alice", Role.CLERK, "35.16.11.2017", "Alice Kenanten"),  # Desa Kenanten, Kec. Puri
+    "bob": Person("bob", Role.CLERK, "35.16.11.2009", "Bob Sumbergirang"),  # Desa Sumbergirang, Kec. Puri
+    "carol": Person("carol", Role.CLERK, "35.16.12.2007", "Carol Trowulan"),  # Desa Trowulan, Kec. Trowulan
+    "dave": Person("dave", Role.DISTRICT, "35.16.11", "Dave Puri"),
+    "erin": Person("erin", Role.DISTRICT, "35.16.12", "Erin Trowulan"),
+    "frank": Person("frank", Role.DINAS, "35.16", "Frank Dinas"),
+    "grace": Person("grace", Role.ADMIN, "35.16", "Grace Admin"),
+}
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, dropped afterwards."""
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL half skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    yield from _postgres_database(base)
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    engine = make_engine(database_url)
+    migrations.upgrade(engine)
+    engine.dispose()
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def portal_config(migrated_url: str, tmp_path_factory: pytest.TempPathFactory) -> PortalConfig:
+    return PortalConfig(
+        database_url=migrated_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        secret_key="test-secret-" + uuid.uuid4().hex,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(portal_config: PortalConfig) -> Litestar:
+    return create_app(portal_config)
+
+
+@pytest.fixture
+def db(app: Litestar, password_hash: str) -> Iterator[Session]:
+    """A session on the app's database, with the standard people present; everything a test wrote
+    (users, sessions, throttles, audit, village profiles) is removed afterwards."""
+    engine = app.plugins.get("PortalPlugin").db.engine
+    with Session(engine, expire_on_commit=False) as session:
+        for p in PEOPLE.values():
+            session.add(
+                User(
+                    username=p.username,
+                    full_name=p.full_name,
+                    role=p.role.value,
+                    region_code=p.region_code,
+                    password_hash=password_hash,
+                )
+            )
+        session.commit()
+        yield session
+        session.rollback()
+        for model in (SessionRecord, LoginThrottle, AuditEntry, User):
+            session.execute(delete(model))
+        session.execute(delete(Region).where(~Region.code.startswith("35")))
+        session.execute(
+            update(Region).values(office_address=None, phone=None, head_title=None, head_name=None, updated_at=None)
+        )
+        session.commit()
+
+
+@pytest.fixture
+def client(app: Litestar, db: Session) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver.local") as c:
+        yield c
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF field"
+    return match.group(1)
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD, prefix: str = "") -> object:
+    page = client.get(f"{prefix}/login")
+    return client.post(
+        f"{prefix}/login",
+        data={"username": username, "password": password, "_csrf_token": csrf_from(page.text)},
+        follow_redirects=False,
+    )
+
+
+def post_form(client: TestClient, url: str, data: dict[str, str], page: str | None = None) -> object:
+    """POST a form the way the browser does: with the CSRF token from a page of the portal."""
+    token = csrf_from(client.get(page or "/akun/kata-sandi").text)
+    return client.post(url, data={**data, "_csrf_token": token}, follow_redirects=False)
+
+
+@pytest.fixture
+def as_user(client: TestClient):
+    """Sign the client in as one of PEOPLE: ``as_user("alice")``."""
+
+    def sign_in(name: str) -> TestClient:
+        response = login(client, name)
+        assert response.status_code == 303, response.text
+        return client
+
+    return sign_in
+
+
+REPO = Path(__file__).resolve().parent.parent
