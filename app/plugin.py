@@ -45,8 +45,11 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             self._db = Database(self.config.database_url)  # type: ignore[arg-type]
         return self._db
 
-    def build_router(self) -> Router:
-        """The portal's own router: every page, with its guards, dependencies and middleware."""
+    def build_router(self, host_csrf: CSRFConfig | None = None) -> Router:
+        """The portal's own router: every page, with its guards, dependencies and middleware.
+
+        The portal checks its own CSRF token; when the host app has CSRF protection of its own, the
+        portal's routes opt out of the host's check (the token they carry is the portal's)."""
         config, db = self.config, self.db
         renderer = Renderer(config)
         cookie_path = config.path_prefix or "/"
@@ -70,7 +73,11 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             cookie_httponly=True,
             cookie_samesite="lax",
             header_name="x-csrftoken",
+            exclude_from_csrf_key="portal_exclude_from_csrf",
         )
+        opt: dict[str, Any] = {"portal": True}
+        if host_csrf is not None:
+            opt[host_csrf.exclude_from_csrf_key] = True
 
         def provide_db_session() -> Iterator[Session]:
             with db.session() as session:
@@ -93,7 +100,7 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             },
             request_class=HTMXRequest,
             exception_handlers={HTTPException: error_handler, Exception: error_handler},
-            opt={"portal": True},
+            opt=opt,
             include_in_schema=False,
         )
 
@@ -107,7 +114,7 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             # URLs carry a content hash (?v=), so browsers may keep files for a year.
             cache_control=CacheControlHeader(max_age=31536000, public=True),
         )
-        app_config.route_handlers.extend([self.build_router(), static_router])
+        app_config.route_handlers.extend([self.build_router(app_config.csrf_config), static_router])
         app_config.before_send.append(make_security_headers_hook(self.config))
         app_config.on_shutdown.append(self._shutdown)
         return app_config

@@ -127,7 +127,10 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         session.rollback()
         for model in (SessionRecord, LoginThrottle, AuditEntry, User):
             session.execute(delete(model))
-        session.execute(delete(Region).where(~Region.code.startswith("35")))
+        for level in (4, 3, 2, 1):  # children before parents; the migrated Mojokerto tree stays
+            session.execute(
+                delete(Region).where(Region.level == level, ~Region.code.startswith("35.16"), Region.code != "35")
+            )
         session.execute(
             update(Region).values(office_address=None, phone=None, head_title=None, head_name=None, updated_at=None)
         )

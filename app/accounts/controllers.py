@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from app.accounts import service
 from app.accounts.guards import SESSION_EPOCH_KEY, SESSION_USER_KEY, require_role
