@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.params import Body
 from litestar.response import Redirect
@@ -70,6 +70,11 @@ def date_id(value: Any, with_time: bool = False, tz: Any = None) -> str:
     return text
 
 
+def _csrf_token(request: Request) -> str:
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""  # outside the portal router there is none
+
+
 class Renderer:
     """The portal's own Jinja environment, so a host app's template engine is never touched."""
 
@@ -98,7 +103,7 @@ class Renderer:
             "user": user,
             "nav": nav_for(user),
             "current_path": request.url.path,
-            "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
+            "csrf_token": _csrf_token(request),
             "flashes": pop_flashes(request),
             **(context or {}),
         }
@@ -148,7 +153,10 @@ def make_security_headers_hook(config: PortalConfig):
         if message["type"] != "http.response.start":
             return
         handler = scope.get("route_handler")
-        ours = bool(handler and handler.opt.get("portal")) or bool(prefix and scope.get("path", "").startswith(prefix))
+        if handler is not None:
+            ours = bool(handler.opt.get("portal"))
+        else:  # no route matched: a 404 under the portal's prefix (or anywhere, when mounted at the root)
+            ours = scope.get("path", "").startswith(prefix + "/") or not prefix
         if not ours:
             return
         headers = MutableScopeHeaders.from_message(message)
@@ -213,7 +221,8 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
                 status_code=status,
             )
         except Exception:  # the error page itself must never fail
-            return Response(text, media_type="text/plain; charset=utf-8", status_code=status)
+            request.logger.exception("error page failed")
+            return Response(text, media_type=MediaType.TEXT, status_code=status)
 
     return handle
 
