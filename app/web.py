@@ -67,6 +67,8 @@ def date_id(value: Any, with_time: bool = False, tz: Any = None) -> str:
     text = f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
     if with_time and hasattr(value, "hour"):
         text += f", {value.hour:02d}.{value.minute:02d}"
+        if value.tzinfo is not None:
+            text += f" {value.tzname()}"  # WIB, WITA or WIT
     return text
 
 

@@ -52,10 +52,19 @@ def test_the_scope_label_names_the_office(client):
         assert label in client.get("/").text
 
 
-def test_the_admin_home_lists_villages_without_a_clerk(client):
+def _row_cells(html: str, name: str) -> list[str]:
+    row = re.search(rf"<tr>\s*<td><a [^>]*>{name}</a>.*?</tr>", html, re.S).group(0)
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_the_admin_home_shows_staffing_per_district(client):
     login(client, "grace")
-    page = client.get("/")
-    assert "Desa/kelurahan tanpa petugas aktif (301)" in page.text  # 304 villages, 3 clerks
+    page = client.get("/").text
+    assert '>301</div><div class="stat__label">Desa tanpa petugas aktif' in page.replace("\n", "").replace("  ", "")
+    puri = _row_cells(page, "Puri")
+    assert puri[:4] == ["Puri", "16", "2", "1"]  # alice and bob are clerks there, dave operates it
+    assert puri[4].startswith("Tampungrejo, Plososari, Kintelan, Brayung dan 10 lainnya")
+    assert _row_cells(page, "Jatirejo")[1:4] == ["19", "0", "0"]
 
 
 def test_pages_carry_security_headers_including_errors_and_static_files(client):

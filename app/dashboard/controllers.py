@@ -8,7 +8,7 @@ from litestar import Request, Response, get
 
 from app.accounts.models import ROLE_LABELS, Role
 from app.dashboard import service
-from app.regions.service import districts_in_scope, get_region, villages_in_scope
+from app.regions.service import get_region, villages_in_scope
 from app.web import DbSession, Pages
 
 TEMPLATES = {
@@ -29,6 +29,6 @@ def home(request: Request, db_session: DbSession, renderer: Pages) -> Response[A
         context["villages"] = villages_in_scope(db_session, user)
         context["staffing"] = service.staffing(db_session, user)
     else:
-        context["summaries"] = districts_in_scope(db_session, user)
         context["staffing"] = service.staffing(db_session, user)
+        context["districts"] = service.staffing_by_district(db_session, user)
     return renderer.page(request, TEMPLATES[user.role], context)
