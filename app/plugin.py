@@ -116,8 +116,21 @@ class PortalPlugin(InitPlugin, CLIPlugin):
         )
         app_config.route_handlers.extend([self.build_router(app_config.csrf_config), static_router])
         app_config.before_send.append(make_security_headers_hook(self.config))
+        app_config.on_startup.append(self._startup)
         app_config.on_shutdown.append(self._shutdown)
         return app_config
+
+    def _startup(self) -> None:
+        from app import migrations
+
+        engine = self.db.engine
+        current, head = migrations.current_revision(engine), migrations.head_revision(engine)
+        if current != head:
+            raise RuntimeError(
+                f"the portal's database is at revision {current or 'empty'}, the code needs {head}: "
+                "run `litestar portal migrate` first"
+            )
+        DatabaseStore(self.db).delete_expired()
 
     def _shutdown(self) -> None:
         if self._db is not None:

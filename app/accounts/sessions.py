@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import anyio
 from litestar.connection import ASGIConnection
@@ -17,6 +18,7 @@ from app.accounts.models import SessionRecord
 from app.db import Database, utcnow
 
 ROTATE_FLAG = "portal_rotate_session"
+LOADED_FLAG = "portal_session_loaded"
 
 
 def _hash(key: str) -> str:
@@ -107,10 +109,20 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             return new_id
         return super().get_session_id(connection)
 
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope.setdefault("state", {})[LOADED_FLAG] = dict(data)
+        return data
+
     async def store_in_message(self, scope_session, message, connection):
+        state = connection.scope.get("state", {})
         old_id = connection.cookies.get(self.config.key)
-        if old_id and connection.scope.get("state", {}).get(ROTATE_FLAG):
+        if old_id and state.get(ROTATE_FLAG):
             await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
+        elif old_id and scope_session and scope_session == state.get(LOADED_FLAG):
+            # Unchanged: no database write on every page view. The stored expiry is therefore counted
+            # from the last change (the login): an absolute limit of one working day.
+            return
         await super().store_in_message(scope_session, message, connection)
 
 
