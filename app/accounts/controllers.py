@@ -8,13 +8,14 @@ from urllib.parse import urlsplit
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
+from sqlmodel import Session
 
 from app.accounts import service
 from app.accounts.guards import SESSION_EPOCH_KEY, SESSION_USER_KEY, require_role
 from app.accounts.models import ROLE_LABELS, Role
 from app.accounts.sessions import rotate_session
 from app.regions.service import districts_in_scope, villages_in_scope
-from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
+from app.web import DbSession, FormData, Pages, Renderer, Settings, client_ip, flash, redirect
 
 
 def _safe_next(config: Settings, value: str | None) -> str:
@@ -111,6 +112,26 @@ class UserAdminController(Controller):
             "regency_name": admin.region_names.get(admin.region_code, admin.region_code),
         }
 
+    def _detail_page(
+        self,
+        request: Request,
+        renderer: Renderer,
+        db_session: Session,
+        user: Any,
+        errors: dict[str, str] | None = None,
+        attempt: dict[str, str] | None = None,
+    ) -> Response[Any]:
+        """The user's page; with errors, shown again (400) with the admin's attempt kept in the form."""
+        context = {
+            "target": user,
+            "errors": errors or {},
+            "role_labels": ROLE_LABELS,
+            **self._form_context(db_session, request.scope["user"]),
+        }
+        if attempt is not None:
+            context["attempt"] = attempt
+        return renderer.page(request, "accounts/user_detail.html", context, status_code=400 if errors else 200)
+
     @get("/", sync_to_thread=True)
     def list_users(self, request: Request, db_session: DbSession, renderer: Pages) -> Response[Any]:
         admin = request.scope["user"]
@@ -193,17 +214,7 @@ class UserAdminController(Controller):
         user = service.get_user_in_scope(db_session, admin, user_id)
         problem = service.reset_password(db_session, user, data.get("password", ""), actor=admin, ip=client_ip(request))
         if problem:
-            return renderer.page(
-                request,
-                "accounts/user_detail.html",
-                {
-                    "target": user,
-                    "errors": {"password": problem},
-                    "role_labels": ROLE_LABELS,
-                    **self._form_context(db_session, admin),
-                },
-                status_code=400,
-            )
+            return self._detail_page(request, renderer, db_session, user, {"password": problem})
         flash(request, f"Kata sandi {user.username} sudah diganti. Sampaikan kata sandi baru secara langsung.")
         return redirect(config, f"/admin/pengguna/{user_id}")
 
@@ -232,18 +243,6 @@ class UserAdminController(Controller):
             ip=client_ip(request),
         )
         if errors:
-            db_session.refresh(user)
-            return renderer.page(
-                request,
-                "accounts/user_detail.html",
-                {
-                    "target": user,
-                    "errors": errors,
-                    "role_labels": ROLE_LABELS,
-                    "attempt": data,
-                    **self._form_context(db_session, admin),
-                },
-                status_code=400,
-            )
+            return self._detail_page(request, renderer, db_session, user, errors, attempt=data)
         flash(request, f"Peran dan wilayah tugas {user.username} sudah diperbarui.")
         return redirect(config, f"/admin/pengguna/{user_id}")

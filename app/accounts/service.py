@@ -264,13 +264,18 @@ def create_user(session: Session, form: UserForm, *, actor: object | None, ip: s
     return user
 
 
+def _end_sessions(user: User) -> None:
+    """Every session of the user carries the old epoch and is refused from the next request on."""
+    user.session_epoch += 1
+    user.updated_at = utcnow()
+
+
 def set_active(session: Session, user: User, active: bool, *, actor: object | None, ip: str | None = None) -> None:
     """Deactivate (ending every session of the user at once) or reactivate an account."""
     if user.is_active == active:
         return
     user.is_active = active
-    user.session_epoch += 1
-    user.updated_at = utcnow()
+    _end_sessions(user)
     record(
         session,
         actor=actor,
@@ -290,8 +295,7 @@ def reset_password(
     if problem := password_problem(password):
         return problem
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
-    user.updated_at = utcnow()
+    _end_sessions(user)
     session.merge(LoginThrottle(username=user.username, failures=0, locked_until=None))
     record(
         session,
@@ -320,8 +324,7 @@ def change_own_password(session: Session, user_id: int, current: str, new: str, 
     if errors:
         return errors
     user.password_hash = hash_password(new)
-    user.session_epoch += 1
-    user.updated_at = utcnow()
+    _end_sessions(user)
     record(
         session,
         actor=user,
