@@ -221,3 +221,19 @@ def test_login_attempts_are_audited_without_passwords(client, db):
     actions = [e.action for e in db.exec(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["login.failed", "login.success"]
     assert all(PASSWORD not in str(e.changes) for e in db.exec(select(AuditEntry)))
+
+
+def test_a_session_works_on_every_worker_process(app, portal_config, client):
+    """Two app instances over one database stand for two worker processes (or servers)."""
+    from litestar.testing import TestClient
+
+    from app.main import create_app
+
+    login(client, "alice")
+    cookie = client.cookies.get("portal_session")
+    other_worker = create_app(portal_config)
+    with TestClient(other_worker, base_url="http://testserver.local") as second:
+        second.cookies.set("portal_session", cookie, domain="testserver.local")
+        page = second.get("/", follow_redirects=False)
+        assert page.status_code == 200
+        assert "Petugas Desa Kenanten, Kec. Puri" in page.text
