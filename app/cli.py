@@ -14,6 +14,7 @@ from sqlmodel import select
 from app import migrations
 from app.accounts import service as accounts
 from app.accounts.models import ROLE_LABELS, Role, User
+from app.catalog.service import ensure_all as ensure_catalogues
 from app.plugin import get_plugin
 from app.regions import service as regions
 
@@ -77,6 +78,7 @@ def seed(app: Litestar, demo: bool, if_empty: bool) -> None:
             click.echo("Users already exist; demo data not added.")
             return
         regions.load_regency(session, "35.16")
+        ensure_catalogues(session)
         for demo_user in DEMO_USERS:
             if accounts.find_user(session, demo_user.username):
                 click.echo(f"  {demo_user.username}: already there")
@@ -176,6 +178,7 @@ def regions_load(app: Litestar, code: str) -> None:
             result = regions.load_regency(session, code.strip())
         except LookupError as err:
             raise click.ClickException(str(err)) from err
+        ensure_catalogues(session)
     click.echo(f"Regency {code}: {result.inserted} regions added, {result.updated} updated.")
 
 
@@ -185,6 +188,7 @@ def regions_import(app: Litestar, file: Path) -> None:
     """Import regions from a CSV of code,name rows (dotted codes; parents before or beside children)."""
     with get_plugin(app).db.session() as session:
         result = regions.import_csv(session, file)
+        ensure_catalogues(session)
     if result.errors:
         for error in result.errors:
             click.echo(f"{file.name}: {error}", err=True)

@@ -4,8 +4,22 @@ from sqlmodel import SQLModel
 
 from app.accounts.models import LoginThrottle, SessionRecord, User
 from app.audit.models import AuditEntry
+from app.catalog.models import Service
 from app.regions.models import Region
+from app.requests.models import Request, StatusChange
+from app.sequences import Counter
 
 metadata = SQLModel.metadata
 
-__all__ = ["AuditEntry", "LoginThrottle", "Region", "SessionRecord", "User", "metadata"]
+__all__ = [
+    "AuditEntry",
+    "Counter",
+    "LoginThrottle",
+    "Region",
+    "Request",
+    "Service",
+    "SessionRecord",
+    "StatusChange",
+    "User",
+    "metadata",
+]

@@ -17,7 +17,7 @@ def nav_for(user: object | None) -> list[NavItem]:
     if user is None:
         return []
     role = user.role  # type: ignore[attr-defined]
-    items = [NavItem("Beranda", "/")]
+    items = [NavItem("Beranda", "/"), NavItem("Permohonan", "/permohonan/")]
     if role == Role.CLERK:
         items.append(NavItem("Profil desa", f"/wilayah/desa/{user.region_code}"))  # type: ignore[attr-defined]
     elif role == Role.DISTRICT:

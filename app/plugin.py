@@ -27,9 +27,10 @@ from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
 from app.regions.controllers import RegionController
+from app.requests.controllers import RequestController
 from app.web import Renderer, make_error_handler, make_security_headers_hook
 
-ROUTE_HANDLERS = [AuthController, UserAdminController, RegionController, home]
+ROUTE_HANDLERS = [AuthController, UserAdminController, RegionController, RequestController, home]
 
 
 class PortalPlugin(InitPlugin, CLIPlugin):

@@ -96,9 +96,14 @@ class Renderer:
         return f"{self.config.url('/static/' + path)}?v={_static_version(path)}"
 
     def page(
-        self, request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        partial: str | None = None,
     ) -> Response[str]:
-        """Render a full page, or only its named block when htmx asks for a partial (non-boosted)."""
+        """Render a full page, or only ``partial`` when htmx asks for a part of it (not a boosted click)."""
         user = request.scope.get("user")
         ctx = {
             "request": request,
@@ -109,10 +114,11 @@ class Renderer:
             "flashes": pop_flashes(request),
             **(context or {}),
         }
+        htmx = getattr(request, "htmx", None)
+        if partial and htmx and not htmx.boosted:
+            template = partial
         html = self.env.get_template(template).render(ctx)
-        return Response(
-            html, media_type="text/html; charset=utf-8", status_code=status_code, headers={"vary": "HX-Request"}
-        )
+        return Response(html, media_type=MediaType.HTML, status_code=status_code, headers={"vary": "HX-Request"})
 
     def fragment(self, template: str, context: dict[str, Any]) -> str:
         return self.env.get_template(template).render(context)

@@ -21,10 +21,13 @@ from app import migrations
 from app.accounts.models import LoginThrottle, Role, SessionRecord, User
 from app.accounts.passwords import hash_password
 from app.audit.models import AuditEntry
+from app.catalog.models import Service
 from app.config import PortalConfig
 from app.db import make_engine
 from app.main import create_app
 from app.regions.models import Region
+from app.requests.models import Request, StatusChange
+from app.sequences import Counter
 
 PG_ENV = "PORTAL_TEST_POSTGRES_URL"
 PASSWORD = "Sandi-Uji-2026"
@@ -125,8 +128,10 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         session.commit()
         yield session
         session.rollback()
-        for model in (SessionRecord, LoginThrottle, AuditEntry, User):
+        for model in (StatusChange, Request, Counter, SessionRecord, LoginThrottle, AuditEntry, User):
             session.execute(delete(model))
+        session.execute(delete(Service).where(Service.regency_code != "35.16"))
+        session.execute(update(Service).values(active=True, updated_at=None))
         for level in (4, 3, 2, 1):  # children before parents; the migrated Mojokerto tree stays
             session.execute(
                 delete(Region).where(Region.level == level, ~Region.code.startswith("35.16"), Region.code != "35")
@@ -177,3 +182,52 @@ def as_user(client: TestClient):
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def make_nik(birth: str = "1990-08-12", sex: str = "L", district: str = "351611", serial: int = 1) -> str:
+    """A NIK that passes every structural rule: district, birth date (+40 for women), serial."""
+    year, month, day = (int(x) for x in birth.split("-"))
+    return f"{district}{day + (40 if sex == 'P' else 0):02d}{month:02d}{year % 100:02d}{serial:04d}"
+
+
+def add_request(
+    db: Session,
+    village_code: str,
+    creator: str,
+    *,
+    status: str = "draft",
+    service: str = "KTP_BARU",
+    name: str = "WARGA UJI",
+    serial: int = 1,
+) -> Request:
+    """A request straight into the database (for tests about who may see or move it)."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from app.requests.models import StatusChange as Change
+
+    user = db.exec(select(User).where(User.username == creator)).one()
+    number = f"PPD-{village_code.replace('.', '')}-2026-{serial:06d}"
+    request = Request(
+        number=number,
+        village_code=village_code,
+        service_code=service,
+        status=status,
+        nik=make_nik(serial=serial),
+        kk_number="3516110101090001",
+        name=name,
+        birth_place="MOJOKERTO",
+        birth_date=date(1990, 8, 12),
+        sex="L",
+        address="JL. MAWAR 1",
+        rt="001",
+        rw="002",
+        fields={},
+        created_by=user.id,
+    )
+    db.add(request)
+    db.flush()
+    db.add(Change(request_id=request.id, actor_name=user.full_name, to_status=status, note="dibuat untuk uji"))
+    db.commit()
+    return request

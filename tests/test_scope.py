@@ -14,7 +14,8 @@ from sqlmodel import select
 
 from app.accounts.models import Role, User
 from app.regions.models import Region
-from tests.conftest import PEOPLE, csrf_from, login
+from app.requests.models import Request
+from tests.conftest import PEOPLE, add_request, csrf_from, login
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,16 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("alice", own="35.16.11", foreign="35.16.12"),
         Case("dave", own="35.16.11", foreign="35.16.12"),
         Case("frank", own="35.16.12", foreign="35.15.01"),
+    ],
+    "/permohonan/{request_id:int}": [
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.12.2007"),
+        Case("dave", own="request:35.16.11.2009", foreign="request:35.16.12.2007"),
+        Case("frank", own="request:35.16.12.2007", foreign="request:35.15.01.2001"),
+    ],
+    "/permohonan/{request_id:int}/ubah": [
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
+        Case("carol", own="request:35.16.12.2007", foreign="request:35.16.11.2017"),
     ],
     "/admin/pengguna/{user_id:int}": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/aktif": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
@@ -70,11 +81,24 @@ def other_regency(db):
         )
     )
     db.commit()
+    # One draft request in each clerk's village and one in the other regency.
+    for serial, (village, creator) in enumerate(
+        [
+            ("35.16.11.2017", "alice"),
+            ("35.16.11.2009", "bob"),
+            ("35.16.12.2007", "carol"),
+            ("35.15.01.2001", "sidoarjo"),
+        ],
+        1,
+    ):
+        add_request(db, village, creator, serial=serial)
 
 
 def _resolve(db, value: str) -> str:
     if value.startswith("user:"):
         return str(db.exec(select(User.id).where(User.username == value[5:])).one())
+    if value.startswith("request:"):
+        return str(db.exec(select(Request.id).where(Request.village_code == value[8:])).first())
     return value
 
 
@@ -121,6 +145,7 @@ def test_another_scopes_objects_answer_404_and_stay_unchanged(app, client, db, o
     assert foreign_user.is_active and foreign_user.session_epoch == 0
     assert db.get(Region, "35.16.11.2009").head_name is None
     assert db.get(Region, "35.16.12.2007").head_name is None
+    assert all(r.status == "draft" and r.name == "WARGA UJI" for r in db.exec(select(Request)))
 
 
 def test_a_district_operator_sees_every_village_of_the_district_and_none_of_another(client, db):

@@ -1,0 +1,229 @@
+"""Request pages: the list with filters, the form (new and correction), the request with its timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from sqlmodel import Session
+
+from app.accounts.guards import require_role
+from app.accounts.models import Role
+from app.audit.service import record
+from app.catalog import service as catalog
+from app.config import PortalConfig
+from app.regions.service import villages_in_scope
+from app.requests import service
+from app.requests.models import STATUS_LABELS, Status
+from app.requests.status import IllegalTransition, allowed_moves
+from app.requests.validation import IDENTITY_LABELS, check_request, mask_number
+from app.web import DbSession, FormData, Pages, Renderer, Settings, client_ip, flash, redirect
+
+FIELD_PREFIX = "f_"
+
+
+def _today(config: PortalConfig):
+    return datetime.now(config.tz).date()
+
+
+def _typed(data: dict[str, str]) -> dict[str, Any]:
+    """The form as typed, with the service's own fields gathered under ``fields``."""
+    typed: dict[str, Any] = {k: v for k, v in data.items() if not k.startswith(FIELD_PREFIX) and k != "_csrf_token"}
+    typed["fields"] = {k[len(FIELD_PREFIX) :]: v for k, v in data.items() if k.startswith(FIELD_PREFIX)}
+    return typed
+
+
+def _as_form(request_obj: Any) -> dict[str, Any]:
+    """A saved request shown in the form (dates as the date input expects them)."""
+    form = {k: getattr(request_obj, k) or "" for k in IDENTITY_LABELS}
+    form["birth_date"] = request_obj.birth_date.isoformat()
+    form["fields"] = dict(request_obj.fields)
+    return form
+
+
+def _list_context(db_session: Session, user: Any, filters: service.Filters, config: PortalConfig) -> dict[str, Any]:
+    rows, total = service.list_requests(db_session, user, filters, tz=config.tz)
+    pages = max(1, -(-total // service.PER_PAGE))
+    return {
+        "rows": rows,
+        "total": total,
+        "filters": filters,
+        "pages": pages,
+        "services": catalog.services_for(db_session, user.region_code, only_active=False),
+        "villages": villages_in_scope(db_session, user) if user.role != Role.CLERK else [],
+        "status_labels": STATUS_LABELS,
+        "mask": mask_number,
+    }
+
+
+class RequestController(Controller):
+    path = "/permohonan"
+
+    @get("/", sync_to_thread=True)
+    def list_requests(
+        self, request: Request, db_session: DbSession, renderer: Pages, config: Settings
+    ) -> Response[Any]:
+        user = request.scope["user"]
+        filters = service.Filters.from_query(dict(request.query_params))
+        return renderer.page(
+            request,
+            "requests/list.html",
+            _list_context(db_session, user, filters, config),
+            partial="requests/_results.html",
+        )
+
+    def _form_page(
+        self,
+        request: Request,
+        renderer: Renderer,
+        db_session: Session,
+        *,
+        svc: Any,
+        form: dict,
+        errors: dict[str, str],
+        existing: Any = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        user = request.scope["user"]
+        return renderer.page(
+            request,
+            "requests/form.html",
+            {
+                "services": catalog.services_for(db_session, user.region_code),
+                "service": svc,
+                "definition": catalog.definition(svc.code) if svc else None,
+                "form": form,
+                "errors": errors,
+                "existing": existing,
+                "labels": IDENTITY_LABELS,
+            },
+            status_code=status_code,
+        )
+
+    @get("/baru", guards=[require_role(Role.CLERK)], sync_to_thread=True)
+    def new_form(self, request: Request, db_session: DbSession, renderer: Pages) -> Response[Any]:
+        user = request.scope["user"]
+        code = request.query_params.get("layanan", "")
+        svc = catalog.get_service(db_session, user.region_code, code) if code else None
+        return self._form_page(request, renderer, db_session, svc=svc, form={"fields": {}}, errors={})
+
+    @post("/baru", guards=[require_role(Role.CLERK)], sync_to_thread=True)
+    def create(
+        self, request: Request, data: FormData, db_session: DbSession, renderer: Pages, config: Settings
+    ) -> Response[Any]:
+        user = request.scope["user"]
+        svc = catalog.get_service(db_session, user.region_code, data.get("service", ""))
+        if svc is None:
+            flash(request, "Pilih jenis layanan terlebih dahulu.", "error")
+            return redirect(config, "/permohonan/baru")
+        typed = _typed(data)
+        checked = check_request(typed, catalog.definition(svc.code), today=_today(config))
+        if not checked.ok:
+            return self._form_page(
+                request, renderer, db_session, svc=svc, form=typed, errors=checked.errors, status_code=400
+            )
+        new = service.create_request(
+            db_session,
+            actor=user,
+            village_code=user.region_code,
+            service=svc,
+            checked=checked,
+            ip=client_ip(request),
+            today=_today(config),
+        )
+        duplicates = service.open_duplicates(db_session, new.nik, svc.code, exclude_id=new.id)
+        db_session.commit()
+        flash(request, f"Permohonan {new.number} tersimpan sebagai draf.")
+        for warning in checked.warnings.values():
+            flash(request, warning, "info")
+        if duplicates:
+            flash(
+                request,
+                f"Perhatian: NIK ini masih punya permohonan {svc.name} yang belum selesai "
+                f"({', '.join(duplicates)}). Pastikan bukan permohonan ganda.",
+                "info",
+            )
+        return redirect(config, f"/permohonan/{new.id}")
+
+    @get("/{request_id:int}", sync_to_thread=True)
+    def show(
+        self, request: Request, request_id: FromPath[int], db_session: DbSession, renderer: Pages
+    ) -> Response[Any]:
+        user = request.scope["user"]
+        item = service.get_request(db_session, user, request_id)
+        # Full NIK and KK are shown here: every view of a full record is logged (UU PDP).
+        record(
+            db_session,
+            actor=user,
+            action="request.view",
+            object_type="request",
+            object_id=item.id,
+            region_code=item.village_code,
+            ip=client_ip(request),
+        )
+        db_session.commit()
+        return renderer.page(
+            request,
+            "requests/detail.html",
+            {
+                "item": item,
+                "history": service.history(db_session, item.id),
+                "service": catalog.get_service(db_session, item.village_code, item.service_code, only_active=False),
+                "definition": catalog.definition(item.service_code),
+                "status_labels": STATUS_LABELS,
+                "moves": allowed_moves(item.status, user.role),
+                "editable": item.status in service.EDITABLE and user.role == Role.CLERK,
+            },
+        )
+
+    @get("/{request_id:int}/ubah", guards=[require_role(Role.CLERK)], sync_to_thread=True)
+    def edit_form(
+        self, request: Request, request_id: FromPath[int], db_session: DbSession, renderer: Pages
+    ) -> Response[Any]:
+        item = self._editable(db_session, request, request_id)
+        svc = catalog.get_service(db_session, item.village_code, item.service_code, only_active=False)
+        return self._form_page(request, renderer, db_session, svc=svc, form=_as_form(item), errors={}, existing=item)
+
+    @post("/{request_id:int}/ubah", guards=[require_role(Role.CLERK)], sync_to_thread=True)
+    def update(
+        self,
+        request: Request,
+        request_id: FromPath[int],
+        data: FormData,
+        db_session: DbSession,
+        renderer: Pages,
+        config: Settings,
+    ) -> Response[Any]:
+        user = request.scope["user"]
+        item = self._editable(db_session, request, request_id)
+        svc = catalog.get_service(db_session, item.village_code, item.service_code, only_active=False)
+        typed = _typed(data)
+        checked = check_request(typed, catalog.definition(item.service_code), today=_today(config))
+        if not checked.ok:
+            return self._form_page(
+                request,
+                renderer,
+                db_session,
+                svc=svc,
+                form=typed,
+                errors=checked.errors,
+                existing=item,
+                status_code=400,
+            )
+        was_returned = item.status == Status.RETURNED
+        service.update_request(db_session, item, actor=user, checked=checked, ip=client_ip(request))
+        db_session.commit()
+        flash(
+            request,
+            f"Permohonan {item.number} diperbarui"
+            + (" dan kembali menjadi draf, siap dikirim ulang." if was_returned else "."),
+        )
+        return redirect(config, f"/permohonan/{item.id}")
+
+    def _editable(self, db_session: Session, request: Request, request_id: int) -> Any:
+        item = service.get_request(db_session, request.scope["user"], request_id)
+        if item.status not in service.EDITABLE:
+            raise IllegalTransition(f"Permohonan {item.number} sudah dikirim dan tidak dapat diubah lagi.")
+        return item

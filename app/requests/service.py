@@ -1,0 +1,243 @@
+"""Rules for requests: create and correct them, find them within the user's scope, list and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from app.accounts.scope import get_in_scope, scope_filter
+from app.audit.service import record
+from app.catalog.models import Service
+from app.db import utcnow
+from app.requests.models import OPEN_STATUSES, Request, Status, StatusChange
+from app.requests.status import transition
+from app.requests.validation import Checked, digits_of, parse_date
+from app.sequences import next_value
+
+PER_PAGE = 50
+
+
+def request_number(session: Session, village_code: str, year: int) -> str:
+    """``PPD-3516112017-2026-000123``: the village, the year, a sequence per village and year."""
+    seq = next_value(session, f"request:{village_code}:{year}")
+    return f"PPD-{village_code.replace('.', '')}-{year}-{seq:06d}"
+
+
+def open_duplicates(session: Session, nik: str, service_code: str, exclude_id: int | None = None) -> list[str]:
+    """Numbers of open requests for the same NIK and service (anywhere: a resident may ask twice)."""
+    query = select(Request.number).where(
+        Request.nik == nik, Request.service_code == service_code, Request.status.in_([s.value for s in OPEN_STATUSES])
+    )
+    if exclude_id is not None:
+        query = query.where(Request.id != exclude_id)
+    return list(session.exec(query))
+
+
+def create_request(
+    session: Session,
+    *,
+    actor: Any,
+    village_code: str,
+    service: Service,
+    checked: Checked,
+    ip: str | None = None,
+    today: date,
+) -> Request:
+    """Save a checked request as a draft of ``village_code`` (the clerk's own village)."""
+    values = checked.values
+    request = Request(
+        number=request_number(session, village_code, today.year),
+        village_code=village_code,
+        service_code=service.code,
+        created_by=actor.id,
+        **{
+            k: values[k]
+            for k in (
+                "nik",
+                "kk_number",
+                "name",
+                "birth_place",
+                "birth_date",
+                "sex",
+                "address",
+                "rt",
+                "rw",
+                "dusun",
+                "phone",
+                "fields",
+            )
+        },
+    )
+    session.add(request)
+    session.flush()
+    session.add(
+        StatusChange(
+            request_id=request.id,
+            actor_id=actor.id,
+            actor_name=actor.full_name,
+            from_status=None,
+            to_status=Status.DRAFT.value,
+            note="Permohonan dicatat",
+        )
+    )
+    record(
+        session,
+        actor=actor,
+        action="request.create",
+        object_type="request",
+        object_id=request.id,
+        region_code=village_code,
+        changes={"number": request.number, "service": service.code},
+        ip=ip,
+    )
+    return request
+
+
+EDITABLE = (Status.DRAFT.value, Status.RETURNED.value)
+
+
+def update_request(session: Session, request: Request, *, actor: Any, checked: Checked, ip: str | None = None) -> None:
+    """Correct a draft or a returned request; a returned one goes back to draft, ready for a new batch."""
+    changed = sorted(k for k, v in checked.values.items() if getattr(request, k) != v)
+    for key in changed:
+        setattr(request, key, checked.values[key])
+    request.updated_at = utcnow()
+    record(
+        session,
+        actor=actor,
+        action="request.update",
+        object_type="request",
+        object_id=request.id,
+        region_code=request.village_code,
+        changes={"fields": changed},
+        ip=ip,
+    )
+    if request.status == Status.RETURNED.value:
+        transition(session, request, Status.DRAFT, actor=actor, note="Diperbaiki oleh petugas desa", ip=ip)
+
+
+def get_request(session: Session, user: Any, request_id: int) -> Request:
+    """One request inside the user's scope, or 404."""
+    return get_in_scope(session, Request, request_id, user, "village_code")
+
+
+def history(session: Session, request_id: int) -> list[StatusChange]:
+    return list(
+        session.exec(
+            select(StatusChange).where(StatusChange.request_id == request_id).order_by(StatusChange.at, StatusChange.id)
+        )
+    )
+
+
+@dataclass
+class Filters:
+    """What a list page was asked for; every field optional. ``q`` is a name, a public number or a full
+    16-digit NIK (never a part of one: a NIK is searched only as an exact match)."""
+
+    status: str = ""
+    service: str = ""
+    village: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    sort: str = "newest"
+    page: int = 1
+    errors: dict[str, str] = field(default_factory=dict)
+
+    SORTS: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "newest": (Request.created_at.desc(), Request.id.desc()),
+        "oldest": (Request.created_at.asc(), Request.id.asc()),
+        "name": (Request.name.asc(), Request.id.asc()),
+        "status": (Request.status_changed_at.asc(), Request.id.asc()),
+    }
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> Filters:
+        f = cls(
+            status=params.get("status", ""),
+            service=params.get("service", ""),
+            village=params.get("village", ""),
+            q=" ".join(params.get("q", "").split())[:100],
+            sort=params.get("sort", "newest") if params.get("sort") in cls.SORTS else "newest",
+        )
+        for key in ("date_from", "date_to"):
+            raw = params.get(key, "")
+            if raw:
+                value = parse_date(raw)
+                if value is None:
+                    f.errors[key] = "Tanggal tidak dikenali."
+                setattr(f, key, value)
+        try:
+            f.page = max(1, min(int(params.get("page", "1")), 100_000))
+        except ValueError:
+            f.page = 1
+        if f.status and f.status not in {s.value for s in Status}:
+            f.status = ""
+        return f
+
+    def query_string(self, **override: Any) -> str:
+        values = {
+            "status": self.status,
+            "service": self.service,
+            "village": self.village,
+            "date_from": self.date_from.isoformat() if self.date_from else "",
+            "date_to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.q,
+            "sort": self.sort,
+            "page": self.page,
+        }
+        values.update(override)
+        if values["page"] == 1:
+            del values["page"]
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+
+def _search(query: Any, q: str) -> Any:
+    digits = digits_of(q)
+    if digits.isdigit() and len(digits) == 16:
+        return query.where(Request.nik == digits)
+    if q.upper().startswith("PPD-"):
+        return query.where(Request.number == q.upper())
+    if digits.isdigit():
+        return query.where(False)  # a partial NIK never searches
+    return query.where(Request.name.like(f"%{q.upper()}%"))
+
+
+def list_requests(
+    session: Session, user: Any, filters: Filters, *, tz: Any, per_page: int = PER_PAGE
+) -> tuple[list[Request], int]:
+    """One page of the requests the user may see, with the total for the pager."""
+    query = select(Request).where(scope_filter(user, Request.village_code))
+    if filters.status:
+        query = query.where(Request.status == filters.status)
+    if filters.service:
+        query = query.where(Request.service_code == filters.service)
+    if filters.village:
+        query = query.where(Request.village_code == filters.village)
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=tz)
+        query = query.where(Request.created_at >= start)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=tz)
+        query = query.where(Request.created_at < end)
+    if filters.q:
+        query = _search(query, filters.q)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(*Filters.SORTS[filters.sort]).offset((filters.page - 1) * per_page).limit(per_page)
+    )
+    return list(rows), total
+
+
+def counts_by_status(session: Session, user: Any) -> dict[str, int]:
+    rows = session.exec(
+        select(Request.status, func.count()).where(scope_filter(user, Request.village_code)).group_by(Request.status)
+    )
+    counts = {s.value: 0 for s in Status}
+    counts.update(dict(rows.all()))
+    return counts
