@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from app.accounts.models import LoginThrottle, SessionRecord, User
 from app.audit.models import AuditEntry
+from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
 from app.regions.models import Region
 from app.requests.models import Request, StatusChange
@@ -13,6 +14,8 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AuditEntry",
+    "Batch",
+    "BatchItem",
     "Counter",
     "LoginThrottle",
     "Region",

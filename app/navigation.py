@@ -18,6 +18,8 @@ def nav_for(user: object | None) -> list[NavItem]:
         return []
     role = user.role  # type: ignore[attr-defined]
     items = [NavItem("Beranda", "/"), NavItem("Permohonan", "/permohonan/")]
+    if role != Role.DINAS:
+        items.append(NavItem("Kiriman", "/kiriman/"))
     if role == Role.CLERK:
         items.append(NavItem("Profil desa", f"/wilayah/desa/{user.region_code}"))  # type: ignore[attr-defined]
     elif role == Role.DISTRICT:

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from app.accounts.controllers import AuthController, UserAdminController
 from app.accounts.guards import CurrentUserMiddleware, require_login
 from app.accounts.sessions import DatabaseStore, PortalSessionConfig
+from app.batches.controllers import BatchController
 from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
@@ -30,7 +31,7 @@ from app.regions.controllers import RegionController
 from app.requests.controllers import RequestController
 from app.web import Renderer, make_error_handler, make_security_headers_hook
 
-ROUTE_HANDLERS = [AuthController, UserAdminController, RegionController, RequestController, home]
+ROUTE_HANDLERS = [AuthController, UserAdminController, RegionController, RequestController, BatchController, home]
 
 
 class PortalPlugin(InitPlugin, CLIPlugin):

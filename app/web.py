@@ -18,6 +18,7 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import Message, Scope
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.config import STATIC_DIR, TEMPLATES_DIR, PortalConfig
@@ -211,6 +212,8 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
                 return Response("", status_code=204, headers={"HX-Redirect": login_url})
             return Redirect(login_url, status_code=HTTP_303_SEE_OTHER)
         status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if isinstance(exc, OperationalError) and "locked" in str(exc):
+            status = 409  # SQLite: another user's change won the race; nothing of this one was written
         if status == 500:
             request.logger.exception("unhandled error on %s", request.url.path)
         text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])

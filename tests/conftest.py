@@ -21,6 +21,7 @@ from app import migrations
 from app.accounts.models import LoginThrottle, Role, SessionRecord, User
 from app.accounts.passwords import hash_password
 from app.audit.models import AuditEntry
+from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
 from app.config import PortalConfig
 from app.db import make_engine
@@ -128,7 +129,7 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         session.commit()
         yield session
         session.rollback()
-        for model in (StatusChange, Request, Counter, SessionRecord, LoginThrottle, AuditEntry, User):
+        for model in (BatchItem, StatusChange, Request, Batch, Counter, SessionRecord, LoginThrottle, AuditEntry, User):
             session.execute(delete(model))
         session.execute(delete(Service).where(Service.regency_code != "35.16"))
         session.execute(update(Service).values(active=True, updated_at=None))
@@ -231,3 +232,28 @@ def add_request(
     db.add(Change(request_id=request.id, actor_name=user.full_name, to_status=status, note="dibuat untuk uji"))
     db.commit()
     return request
+
+
+def add_batch(db: Session, request: Request, creator: str, *, submitted: bool = False) -> Batch:
+    """Put one request into a batch of its village (submitted or still a draft)."""
+    from sqlmodel import select
+
+    from app.db import utcnow
+
+    user = db.exec(select(User).where(User.username == creator)).one()
+    batch = Batch(
+        number=f"KRM-{request.village_code.replace('.', '')}-2026-{request.id:04d}",
+        village_code=request.village_code,
+        form_key=f"uji-{request.id}",
+        created_by=user.id,
+        status="submitted" if submitted else "draft",
+        submitted_at=utcnow() if submitted else None,
+    )
+    db.add(batch)
+    db.flush()
+    db.add(BatchItem(batch_id=batch.id, request_id=request.id))
+    request.batch_id = batch.id
+    if submitted:
+        request.status = "submitted"
+    db.commit()
+    return batch

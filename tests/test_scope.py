@@ -13,9 +13,10 @@ import pytest
 from sqlmodel import select
 
 from app.accounts.models import Role, User
+from app.batches.models import Batch
 from app.regions.models import Region
 from app.requests.models import Request
-from tests.conftest import PEOPLE, add_request, csrf_from, login
+from tests.conftest import PEOPLE, add_batch, add_request, csrf_from, login
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,27 @@ SCOPE_CASES: dict[str, list[Case]] = {
     ],
     "/permohonan/{request_id:int}/ubah": [
         Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
-        Case("carol", own="request:35.16.12.2007", foreign="request:35.16.11.2017"),
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.12.2007"),
+    ],
+    "/permohonan/{request_id:int}/status": [
+        Case("frank", own="request:35.16.12.2007", foreign="request:35.15.01.2001"),
+    ],
+    "/kiriman/{batch_id:int}": [
+        Case("alice", own="batch:35.16.11.2017", foreign="batch:35.16.11.2009"),
+        Case("dave", own="batch:35.16.11.2009", foreign="batch:35.16.12.2007"),
+        Case("frank", own="batch:35.16.12.2007", foreign="batch:35.15.01.2001"),
+    ],
+    "/kiriman/{batch_id:int}/kirim": [
+        Case("alice", own="batch:35.16.11.2017", foreign="batch:35.16.11.2009"),
+        Case("carol", own="batch:35.16.12.2007", foreign="batch:35.16.11.2017"),
+    ],
+    "/kiriman/{batch_id:int}/keluarkan": [Case("alice", own="batch:35.16.11.2017", foreign="batch:35.16.11.2009")],
+    "/kiriman/{batch_id:int}/putusan": [
+        Case("dave", own="batch:35.16.11.2009", foreign="batch:35.16.12.2007"),
+        Case("erin", own="batch:35.16.12.2007", foreign="batch:35.16.11.2009"),
+    ],
+    "/kiriman/{batch_id:int}/setujui-semua": [
+        Case("dave", own="batch:35.16.11.2009", foreign="batch:35.16.12.2007"),
     ],
     "/admin/pengguna/{user_id:int}": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/aktif": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
@@ -81,22 +102,24 @@ def other_regency(db):
         )
     )
     db.commit()
-    # One draft request in each clerk's village and one in the other regency.
-    for serial, (village, creator) in enumerate(
-        [
-            ("35.16.11.2017", "alice"),
-            ("35.16.11.2009", "bob"),
-            ("35.16.12.2007", "carol"),
-            ("35.15.01.2001", "sidoarjo"),
-        ],
-        1,
-    ):
-        add_request(db, village, creator, serial=serial)
+    # One request in each clerk's village and one in the other regency. Alice's is in her draft batch;
+    # the others were sent to their districts.
+    owners = [
+        ("35.16.11.2017", "alice"),
+        ("35.16.11.2009", "bob"),
+        ("35.16.12.2007", "carol"),
+        ("35.15.01.2001", "sidoarjo"),
+    ]
+    for serial, (village, creator) in enumerate(owners, 1):
+        request = add_request(db, village, creator, serial=serial)
+        add_batch(db, request, creator, submitted=creator != "alice")
 
 
 def _resolve(db, value: str) -> str:
     if value.startswith("user:"):
         return str(db.exec(select(User.id).where(User.username == value[5:])).one())
+    if value.startswith("batch:"):
+        return str(db.exec(select(Batch.id).where(Batch.village_code == value[6:])).first())
     if value.startswith("request:"):
         return str(db.exec(select(Request.id).where(Request.village_code == value[8:])).first())
     return value
@@ -145,7 +168,14 @@ def test_another_scopes_objects_answer_404_and_stay_unchanged(app, client, db, o
     assert foreign_user.is_active and foreign_user.session_epoch == 0
     assert db.get(Region, "35.16.11.2009").head_name is None
     assert db.get(Region, "35.16.12.2007").head_name is None
-    assert all(r.status == "draft" and r.name == "WARGA UJI" for r in db.exec(select(Request)))
+    statuses = {r.village_code: r.status for r in db.exec(select(Request))}
+    assert statuses == {
+        "35.16.11.2017": "draft",
+        "35.16.11.2009": "submitted",
+        "35.16.12.2007": "submitted",
+        "35.15.01.2001": "submitted",
+    }
+    assert {b.village_code: b.status for b in db.exec(select(Batch))}["35.16.11.2017"] == "draft"
 
 
 def test_a_district_operator_sees_every_village_of_the_district_and_none_of_another(client, db):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
+from anyio import to_thread
 from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
 from litestar.params import FromPath
 from sqlmodel import Session
 
@@ -55,6 +58,9 @@ def _list_context(db_session: Session, user: Any, filters: service.Filters, conf
         "villages": villages_in_scope(db_session, user) if user.role != Role.CLERK else [],
         "status_labels": STATUS_LABELS,
         "mask": mask_number,
+        # Clerks tick drafts into a batch; Dukcapil ticks approved requests into processing.
+        "select_for": {Role.CLERK: "batch", Role.DINAS: "process"}.get(user.role),
+        "form_key": secrets.token_urlsafe(24),
     }
 
 
@@ -221,6 +227,50 @@ class RequestController(Controller):
             + (" dan kembali menjadi draf, siap dikirim ulang." if was_returned else "."),
         )
         return redirect(config, f"/permohonan/{item.id}")
+
+    @post("/{request_id:int}/status", guards=[require_role(Role.DINAS)], sync_to_thread=True)
+    def change_status(
+        self, request: Request, request_id: FromPath[int], data: FormData, db_session: DbSession, config: Settings
+    ) -> Response[Any]:
+        """Dukcapil moves an approved request on: processing, then completed (with the output's number) or
+        rejected (with the reason)."""
+        user = request.scope["user"]
+        item = service.get_request(db_session, user, request_id)
+        to = data.get("to", "")
+        if to not in {s.value for s in Status}:
+            raise ValidationException("Status tujuan tidak dikenal.")
+        service.dinas_transition(
+            db_session,
+            item,
+            Status(to),
+            actor=user,
+            note=data.get("note"),
+            output_number=data.get("output_number"),
+            ip=client_ip(request),
+        )
+        db_session.commit()
+        flash(request, f"Permohonan {item.number}: {STATUS_LABELS[item.status]}.")
+        return redirect(config, f"/permohonan/{item.id}")
+
+    @post("/proses", guards=[require_role(Role.DINAS)])
+    async def bulk_processing(self, request: Request, db_session: DbSession, config: Settings) -> Response[Any]:
+        """Many approved requests into processing at once (Dukcapil's morning routine)."""
+        form = await request.form()
+        user = request.scope["user"]
+        ids = [int(v) for v in (form.getall("request_id") if "request_id" in form else []) if v.isdigit()][:1000]
+
+        def work() -> int:
+            moved = service.bulk_processing(db_session, ids, actor=user, ip=client_ip(request))
+            db_session.commit()
+            return moved
+
+        moved = await to_thread.run_sync(work)
+        flash(
+            request,
+            f"{moved} permohonan mulai diproses." if moved else "Tidak ada permohonan disetujui yang dipilih.",
+            "success" if moved else "info",
+        )
+        return redirect(config, "/permohonan/?status=processing")
 
     def _editable(self, db_session: Session, request: Request, request_id: int) -> Any:
         item = service.get_request(db_session, request.scope["user"], request_id)

@@ -62,6 +62,10 @@ class Request(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=16)
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
+    batch_id: int | None = Field(default=None, foreign_key="portal_batch.id", index=True)
+    """The batch the request is in now (cleared when the district returns it for correction)."""
+    output_number: str | None = Field(default=None, max_length=100)
+    """The number of the issued document (e.g. the akta number), recorded by Dukcapil on completion."""
     status_note: str | None = Field(default=None, max_length=500)
     """The reason of the last rejection or return, for the clerk to read."""
     created_by: int = Field(foreign_key="portal_user.id")

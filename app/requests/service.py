@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
+from litestar.exceptions import ValidationException
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -241,3 +242,39 @@ def counts_by_status(session: Session, user: Any) -> dict[str, int]:
     counts = {s.value: 0 for s in Status}
     counts.update(dict(rows.all()))
     return counts
+
+
+def dinas_transition(
+    session: Session,
+    request: Request,
+    to: Status,
+    *,
+    actor: Any,
+    note: str | None,
+    output_number: str | None,
+    ip: str | None = None,
+) -> None:
+    """Dukcapil's moves; completing needs the number of the document issued (e.g. the akta number)."""
+    if to == Status.COMPLETED:
+        number = " ".join((output_number or "").split())
+        if not number:
+            raise ValidationException("Isi nomor dokumen yang diterbitkan (mis. nomor akta) untuk menyelesaikan.")
+        if len(number) > 100:
+            raise ValidationException("Nomor dokumen paling banyak 100 karakter.")
+        request.output_number = number
+        note = note or f"Dokumen terbit: {number}"
+    transition(session, request, to, actor=actor, note=note, ip=ip)
+
+
+def bulk_processing(session: Session, request_ids: list[int], *, actor: Any, ip: str | None = None) -> int:
+    """Move every approved request among ``request_ids`` (within scope) to processing; returns how many."""
+    rows = session.exec(
+        select(Request).where(
+            Request.id.in_(request_ids),
+            scope_filter(actor, Request.village_code),
+            Request.status == Status.APPROVED.value,
+        )
+    ).all()
+    for request in rows:
+        transition(session, request, Status.PROCESSING, actor=actor, ip=ip)
+    return len(rows)
