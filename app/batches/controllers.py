@@ -15,6 +15,7 @@ from app.accounts.guards import require_role
 from app.accounts.models import Role
 from app.batches import service
 from app.batches.models import BATCH_STATUS_LABELS, BatchStatus
+from app.catalog.service import services_for
 from app.db import utcnow
 from app.requests.models import STATUS_LABELS
 from app.requests.service import Filters, list_requests
@@ -108,6 +109,9 @@ class BatchController(Controller):
                 "mask": mask_number,
                 "errors": errors or {},
                 "undecided": sum(1 for item, _ in items if item.decision is None),
+                "service_names": {
+                    s.code: s.name for s in services_for(db_session, batch.village_code, only_active=False)
+                },
                 "now": utcnow(),
             },
             status_code=status_code,

@@ -49,12 +49,14 @@ def _as_form(request_obj: Any) -> dict[str, Any]:
 def _list_context(db_session: Session, user: Any, filters: service.Filters, config: PortalConfig) -> dict[str, Any]:
     rows, total = service.list_requests(db_session, user, filters, tz=config.tz)
     pages = max(1, -(-total // service.PER_PAGE))
+    services = catalog.services_for(db_session, user.region_code, only_active=False)
     return {
         "rows": rows,
         "total": total,
         "filters": filters,
         "pages": pages,
-        "services": catalog.services_for(db_session, user.region_code, only_active=False),
+        "services": services,
+        "service_names": {svc.code: svc.name for svc in services},
         "villages": villages_in_scope(db_session, user) if user.role != Role.CLERK else [],
         "status_labels": STATUS_LABELS,
         "mask": mask_number,

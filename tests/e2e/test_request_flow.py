@@ -1,0 +1,83 @@
+"""In Chromium: a clerk records a request (first with a mistake), batches and sends it; the district
+operator approves it; the clerk sees the new status. Screenshots of each page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_nik
+from tests.e2e.test_home_pages import VIEWPORTS, _login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_request_batch_and_approval_in_the_browser(browser, server, screenshot_dir):
+    clerk = browser.new_context(viewport=VIEWPORTS["laptop"], locale="id-ID").new_page()
+    errors: list[str] = []
+    clerk.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(clerk, server, "desa.kenanten", "Demo-Desa-2026")
+    clerk.wait_for_url(f"{server}/")
+    clerk.get_by_role("link", name="+ Permohonan baru").click()
+    clerk.wait_for_url(f"{server}/permohonan/baru")
+    clerk.screenshot(path=str(screenshot_dir / "request-choose-service-laptop.png"), full_page=True)
+    clerk.get_by_role("link", name="Akta kelahiran").click()
+    clerk.wait_for_url("**/permohonan/baru?layanan=AKTA_LAHIR")
+
+    good_nik = make_nik("1990-08-12", "P", serial=77)
+    clerk.get_by_label("NIK", exact=True).fill(good_nik[:15])  # one digit short
+    clerk.get_by_label("Nomor KK").fill("3516110101090077")
+    clerk.get_by_label("Nama lengkap").fill("Dewi Anggraini")
+    clerk.get_by_label("Tempat lahir", exact=True).fill("Mojokerto")
+    clerk.get_by_label("Tanggal lahir", exact=True).fill("1990-08-12")
+    clerk.get_by_label("Jenis kelamin", exact=True).select_option("P")
+    clerk.get_by_label("Alamat").fill("Dusun Kenanten RT 2")
+    clerk.get_by_label("RT", exact=True).fill("2")
+    clerk.get_by_label("RW", exact=True).fill("1")
+    clerk.get_by_label("Nama anak").fill("Putri Anggraini")
+    clerk.get_by_label("Jenis kelamin anak").select_option("P")
+    clerk.get_by_label("Tempat lahir anak").fill("Mojokerto")
+    clerk.get_by_label("Tanggal lahir anak").fill("2026-11-01")
+    clerk.get_by_label("NIK ibu").fill(good_nik)
+    clerk.get_by_role("button", name="Simpan sebagai draf").click()
+    clerk.wait_for_selector("text=NIK harus 16 digit; yang diisi 15 digit.")
+    assert clerk.get_by_label("Nama lengkap").input_value() == "Dewi Anggraini"
+    assert clerk.get_by_label("Nama anak").input_value() == "Putri Anggraini"
+    clerk.screenshot(path=str(screenshot_dir / "request-form-error-laptop.png"), full_page=True)
+
+    clerk.get_by_label("NIK", exact=True).fill(good_nik)
+    clerk.get_by_role("button", name="Simpan sebagai draf").click()
+    clerk.wait_for_selector("text=tersimpan sebagai draf")
+    assert good_nik in clerk.locator("dl.facts").first.inner_text()
+    clerk.screenshot(path=str(screenshot_dir / "request-detail-draft-laptop.png"), full_page=True)
+
+    clerk.get_by_label("Navigasi utama").get_by_role("link", name="Permohonan", exact=True).click()
+    clerk.wait_for_url(f"{server}/permohonan/")
+    clerk.wait_for_selector("#hasil >> text=DEWI ANGGRAINI")
+    assert good_nik not in clerk.content()  # masked in the list
+    clerk.get_by_label("Status").select_option("draft")  # htmx swaps the results in place
+    clerk.wait_for_url("**status=draft**")
+    clerk.get_by_label("Pilih PPD-").first.check()
+    clerk.screenshot(path=str(screenshot_dir / "request-list-select-laptop.png"), full_page=True)
+    clerk.get_by_role("button", name="Buat kiriman dari yang dipilih").click()
+    clerk.wait_for_selector("text=Periksa isinya lalu kirim ke kecamatan")
+    clerk.get_by_role("button", name="Kirim ke kecamatan (1 permohonan)").click()
+    clerk.wait_for_selector("text=terkirim ke kecamatan")
+    batch_url = clerk.url
+    clerk.screenshot(path=str(screenshot_dir / "batch-submitted-laptop.png"), full_page=True)
+
+    operator = browser.new_context(viewport=VIEWPORTS["phone"], locale="id-ID").new_page()
+    operator.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(operator, server, "kec.puri", "Demo-Kecamatan-2026")
+    operator.wait_for_url(f"{server}/")
+    assert "Kiriman menunggu verifikasi (1)" in operator.content()
+    operator.screenshot(path=str(screenshot_dir / "district-home-waiting-phone.png"), full_page=True)
+    operator.goto(batch_url)
+    operator.screenshot(path=str(screenshot_dir / "batch-review-phone.png"), full_page=True)
+    operator.get_by_role("button", name="Setujui", exact=True).click()
+    operator.wait_for_selector("text=Keputusan tersimpan: Disetujui.")
+    assert "Selesai diverifikasi" in operator.content()
+    operator.screenshot(path=str(screenshot_dir / "batch-reviewed-phone.png"), full_page=True)
+
+    clerk.goto(f"{server}/permohonan/")
+    assert "Disetujui kecamatan" in clerk.locator("#hasil").inner_text()
+    assert errors == []
