@@ -28,5 +28,6 @@ def nav_for(user: object | None) -> list[NavItem]:
         items.append(NavItem("Wilayah", "/wilayah/"))
     if role == Role.ADMIN:
         items.append(NavItem("Pengguna", "/admin/pengguna/"))
+        items.append(NavItem("Layanan", "/admin/layanan/"))
     items.append(NavItem("Kata sandi", "/akun/kata-sandi"))
     return items

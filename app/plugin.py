@@ -24,6 +24,7 @@ from app.accounts.controllers import AuthController, UserAdminController
 from app.accounts.guards import CurrentUserMiddleware, require_login
 from app.accounts.sessions import DatabaseStore, PortalSessionConfig
 from app.batches.controllers import BatchController
+from app.catalog.controllers import CatalogController
 from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
@@ -31,7 +32,15 @@ from app.regions.controllers import RegionController
 from app.requests.controllers import RequestController
 from app.web import Renderer, make_error_handler, make_security_headers_hook
 
-ROUTE_HANDLERS = [AuthController, UserAdminController, RegionController, RequestController, BatchController, home]
+ROUTE_HANDLERS = [
+    AuthController,
+    UserAdminController,
+    RegionController,
+    RequestController,
+    BatchController,
+    CatalogController,
+    home,
+]
 
 
 class PortalPlugin(InitPlugin, CLIPlugin):

@@ -23,6 +23,7 @@ from app.accounts.passwords import hash_password
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
+from app.catalog.service import ensure_catalog
 from app.config import PortalConfig
 from app.db import make_engine
 from app.main import create_app
@@ -131,8 +132,8 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         session.rollback()
         for model in (BatchItem, StatusChange, Request, Batch, Counter, SessionRecord, LoginThrottle, AuditEntry, User):
             session.execute(delete(model))
-        session.execute(delete(Service).where(Service.regency_code != "35.16"))
-        session.execute(update(Service).values(active=True, updated_at=None))
+        session.execute(delete(Service))  # back to the shipped catalogue
+        ensure_catalog(session, "35.16")
         for level in (4, 3, 2, 1):  # children before parents; the migrated Mojokerto tree stays
             session.execute(
                 delete(Region).where(Region.level == level, ~Region.code.startswith("35.16"), Region.code != "35")

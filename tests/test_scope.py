@@ -14,6 +14,8 @@ from sqlmodel import select
 
 from app.accounts.models import Role, User
 from app.batches.models import Batch
+from app.catalog.models import Service
+from app.catalog.service import ensure_catalog
 from app.regions.models import Region
 from app.requests.models import Request
 from tests.conftest import PEOPLE, add_batch, add_request, csrf_from, login
@@ -71,6 +73,7 @@ SCOPE_CASES: dict[str, list[Case]] = {
     "/kiriman/{batch_id:int}/setujui-semua": [
         Case("dave", own="batch:35.16.11.2009", foreign="batch:35.16.12.2007"),
     ],
+    "/admin/layanan/{service_id:int}": [Case("grace", own="service:35.16", foreign="service:35.15")],
     "/admin/pengguna/{user_id:int}": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/aktif": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/kata-sandi": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
@@ -103,7 +106,8 @@ def other_regency(db):
     )
     db.commit()
     # One request in each clerk's village and one in the other regency. Alice's is in her draft batch;
-    # the others were sent to their districts.
+    # the others were sent to their districts. Sidoarjo has its own service catalogue.
+    ensure_catalog(db, "35.15")
     owners = [
         ("35.16.11.2017", "alice"),
         ("35.16.11.2009", "bob"),
@@ -118,6 +122,8 @@ def other_regency(db):
 def _resolve(db, value: str) -> str:
     if value.startswith("user:"):
         return str(db.exec(select(User.id).where(User.username == value[5:])).one())
+    if value.startswith("service:"):
+        return str(db.exec(select(Service.id).where(Service.regency_code == value[8:])).first())
     if value.startswith("batch:"):
         return str(db.exec(select(Batch.id).where(Batch.village_code == value[6:])).first())
     if value.startswith("request:"):
