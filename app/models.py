@@ -6,6 +6,8 @@ from app.accounts.models import LoginThrottle, SessionRecord, User
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
+from app.notifications.models import Notification
+from app.ratelimit import RateLimit
 from app.regions.models import Region
 from app.requests.models import Request, StatusChange
 from app.sequences import Counter
@@ -18,6 +20,8 @@ __all__ = [
     "BatchItem",
     "Counter",
     "LoginThrottle",
+    "Notification",
+    "RateLimit",
     "Region",
     "Request",
     "Service",

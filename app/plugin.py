@@ -28,6 +28,8 @@ from app.catalog.controllers import CatalogController
 from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
+from app.notifications.controllers import notifications
+from app.public.controllers import status_check, status_form
 from app.regions.controllers import RegionController
 from app.requests.controllers import RequestController
 from app.web import Renderer, make_error_handler, make_security_headers_hook
@@ -40,6 +42,9 @@ ROUTE_HANDLERS = [
     BatchController,
     CatalogController,
     home,
+    notifications,
+    status_form,
+    status_check,
 ]
 
 

@@ -27,6 +27,8 @@ from app.catalog.service import ensure_catalog
 from app.config import PortalConfig
 from app.db import make_engine
 from app.main import create_app
+from app.notifications.models import Notification
+from app.ratelimit import RateLimit
 from app.regions.models import Region
 from app.requests.models import Request, StatusChange
 from app.sequences import Counter
@@ -130,7 +132,19 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         session.commit()
         yield session
         session.rollback()
-        for model in (BatchItem, StatusChange, Request, Batch, Counter, SessionRecord, LoginThrottle, AuditEntry, User):
+        for model in (
+            Notification,
+            RateLimit,
+            BatchItem,
+            StatusChange,
+            Request,
+            Batch,
+            Counter,
+            SessionRecord,
+            LoginThrottle,
+            AuditEntry,
+            User,
+        ):
             session.execute(delete(model))
         session.execute(delete(Service))  # back to the shipped catalogue
         ensure_catalog(session, "35.16")

@@ -14,6 +14,7 @@ from app.accounts.passwords import hash_password, needs_rehash, password_problem
 from app.accounts.scope import Scope, get_in_scope, scope_filter, scope_for
 from app.audit.service import record
 from app.db import utcnow
+from app.notifications.service import unread_count
 from app.regions.models import Region
 from app.regions.service import region_path
 
@@ -135,6 +136,8 @@ class CurrentUser:
     session_epoch: int
     scope_label: str
     region_names: dict[str, str] = field(default_factory=dict)
+    unread: int = 0
+    """Unread notifications, for the counter in the header."""
 
     @property
     def scope(self) -> Scope:
@@ -181,6 +184,7 @@ def load_current_user(session: Session, user_id: int, epoch: int) -> CurrentUser
         session_epoch=user.session_epoch,
         scope_label=describe_scope(role, path),
         region_names={r.code: r.name for r in path},
+        unread=unread_count(session, user.id),  # type: ignore[arg-type]
     )
 
 

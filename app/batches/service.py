@@ -17,6 +17,7 @@ from app.accounts.scope import get_in_scope, scope_filter
 from app.audit.service import record
 from app.batches.models import Batch, BatchItem, BatchStatus
 from app.db import utcnow
+from app.notifications.service import district_of, notify
 from app.regions.models import Region
 from app.requests.models import Request, Status
 from app.requests.status import IllegalTransition, transition
@@ -159,6 +160,15 @@ def submit_batch(session: Session, batch: Batch, *, actor: Any, ip: str | None =
     batch.status, batch.submitted_at, batch.submitted_by = BatchStatus.SUBMITTED.value, now, actor.id
     for _, request in items:
         transition(session, request, Status.SUBMITTED, actor=actor, note=f"Dikirim dalam {batch.number}", ip=ip)
+    village = session.get(Region, batch.village_code)
+    notify(
+        session,
+        role=Role.DISTRICT,
+        region_code=district_of(batch.village_code),
+        link=f"/kiriman/{batch.id}",
+        text=f"Kiriman {batch.number} dari {village.kind.capitalize()} {village.name} masuk: "  # type: ignore[union-attr]
+        f"{len(items)} permohonan menunggu verifikasi.",
+    )
     record(
         session,
         actor=actor,
@@ -239,6 +249,17 @@ def _close_if_done(session: Session, batch: Batch) -> None:
         ).rowcount
         if moved:
             batch.status, batch.reviewed_at = BatchStatus.REVIEWED.value, now
+            decisions = list(session.exec(select(BatchItem.decision).where(BatchItem.batch_id == batch.id)))
+            summary = ", ".join(
+                f"{decisions.count(k)} {label.lower()}" for k, label in DECISION_LABELS.items() if decisions.count(k)
+            )
+            notify(
+                session,
+                role=Role.CLERK,
+                region_code=batch.village_code,
+                link=f"/kiriman/{batch.id}",
+                text=f"Kiriman {batch.number} selesai diverifikasi kecamatan: {summary}.",
+            )
 
 
 @dataclass(frozen=True)

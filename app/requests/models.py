@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -66,6 +67,8 @@ class Request(SQLModel, table=True):
     """The batch the request is in now (cleared when the district returns it for correction)."""
     output_number: str | None = Field(default=None, max_length=100)
     """The number of the issued document (e.g. the akta number), recorded by Dukcapil on completion."""
+    status_pin: str = Field(default_factory=lambda: f"{secrets.randbelow(10**6):06d}", max_length=6)
+    """Printed on the resident's receipt; with the public number it opens the public status page."""
     status_note: str | None = Field(default=None, max_length=500)
     """The reason of the last rejection or return, for the clerk to read."""
     created_by: int = Field(foreign_key="portal_user.id")

@@ -11,10 +11,12 @@ from litestar.exceptions import ValidationException
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.accounts.models import Role
 from app.accounts.scope import get_in_scope, scope_filter
 from app.audit.service import record
 from app.catalog.models import Service
 from app.db import utcnow
+from app.notifications.service import notify
 from app.requests.models import OPEN_STATUSES, Request, Status, StatusChange
 from app.requests.status import transition
 from app.requests.validation import Checked, digits_of, parse_date
@@ -264,6 +266,15 @@ def dinas_transition(
         request.output_number = number
         note = note or f"Dokumen terbit: {number}"
     transition(session, request, to, actor=actor, note=note, ip=ip)
+    if to in (Status.COMPLETED, Status.REJECTED):
+        outcome = f"selesai, dokumen {request.output_number}" if to == Status.COMPLETED else "ditolak Dukcapil"
+        notify(
+            session,
+            role=Role.CLERK,
+            region_code=request.village_code,
+            link=f"/permohonan/{request.id}",
+            text=f"Permohonan {request.number} {outcome}.",
+        )
 
 
 def bulk_processing(session: Session, request_ids: list[int], *, actor: Any, ip: str | None = None) -> int:
