@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginThrottle, SessionRecord, User
+from app.attachments.models import Attachment
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
@@ -15,6 +16,7 @@ from app.sequences import Counter
 metadata = SQLModel.metadata
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "Batch",
     "BatchItem",

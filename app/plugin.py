@@ -23,6 +23,7 @@ from sqlmodel import Session
 from app.accounts.controllers import AuthController, UserAdminController
 from app.accounts.guards import CurrentUserMiddleware, require_login
 from app.accounts.sessions import DatabaseStore, PortalSessionConfig
+from app.attachments.controllers import download, remove, upload_output, upload_scan
 from app.batches.controllers import BatchController
 from app.catalog.controllers import CatalogController
 from app.config import STATIC_DIR, PortalConfig
@@ -45,6 +46,10 @@ ROUTE_HANDLERS = [
     notifications,
     status_form,
     status_check,
+    upload_scan,
+    upload_output,
+    download,
+    remove,
 ]
 
 

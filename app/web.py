@@ -202,6 +202,13 @@ CSRF_TEXT = (
 )
 
 
+def _same_site_referer(request: Request) -> str | None:
+    """Where the user came from, if it was a page of this site (for the error page's "back" link)."""
+    referer = request.headers.get("referer", "")
+    base = f"{request.url.scheme}://{request.url.netloc}"
+    return referer[len(base) :] or "/" if referer.startswith(base + "/") else None
+
+
 def make_error_handler(config: PortalConfig, renderer: Renderer):
     """Turn exceptions into Indonesian pages (or a login redirect when the session is missing)."""
     login_url = config.url("/login")
@@ -220,15 +227,27 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
         detail = getattr(exc, "detail", "") or ""
         if status == 403 and "csrf" in detail.lower():
             text = CSRF_TEXT
-        elif status in (404, 409) and detail and detail.isprintable() and not detail.startswith(("Not Found", "No ")):
-            text = detail
+        elif (
+            status in (400, 403, 404, 409)
+            and detail
+            and detail.isprintable()
+            and not detail.startswith(
+                ("Not Found", "No ", "Validation failed", "Forbidden", "Bad Request", "Permission denied")
+            )
+        ):
+            text = detail  # the portal's own Indonesian message; the framework's English ones are replaced
         if request.headers.get("accept", "").startswith("application/json"):
             return Response({"status_code": status, "detail": text}, status_code=status)
         try:
             return renderer.page(
                 request,
                 "errors/error.html",
-                {"status": status, "title": ERROR_TITLES.get(status, ERROR_TITLES[500]), "text": text},
+                {
+                    "status": status,
+                    "title": ERROR_TITLES.get(status, ERROR_TITLES[500]),
+                    "text": text,
+                    "back": _same_site_referer(request),
+                },
                 status_code=status,
             )
         except Exception:  # the error page itself must never fail

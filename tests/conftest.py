@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 from app import migrations
 from app.accounts.models import LoginThrottle, Role, SessionRecord, User
 from app.accounts.passwords import hash_password
+from app.attachments.models import Attachment
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
@@ -119,6 +120,7 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
     (users, sessions, throttles, audit, village profiles) is removed afterwards."""
     engine = app.plugins.get("PortalPlugin").db.engine
     with Session(engine, expire_on_commit=False) as session:
+        session.info["portal_config"] = app.plugins.get("PortalPlugin").config
         for p in PEOPLE.values():
             session.add(
                 User(
@@ -135,6 +137,7 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         for model in (
             Notification,
             RateLimit,
+            Attachment,
             BatchItem,
             StatusChange,
             Request,
@@ -272,3 +275,30 @@ def add_batch(db: Session, request: Request, creator: str, *, submitted: bool = 
         request.status = "submitted"
     db.commit()
     return batch
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def add_file(db: Session, request: Request, creator: str, *, data: bytes = PDF_BYTES, kind: str = "scan") -> object:
+    """A stored file attached to ``request`` (the bytes go where the app keeps files)."""
+    from sqlmodel import select
+
+    from app.attachments.storage import FileStore
+
+    plugin_config = db.info["portal_config"]
+    digest = FileStore(plugin_config.data_dir / "files").put(data)
+    user = db.exec(select(User).where(User.username == creator)).one()
+    attachment = Attachment(
+        request_id=request.id,
+        village_code=request.village_code,
+        kind=kind,
+        label="Kartu Keluarga",
+        media_type="application/pdf",
+        size=len(data),
+        sha256=digest,
+        uploaded_by=user.id,
+    )
+    db.add(attachment)
+    db.commit()
+    return attachment

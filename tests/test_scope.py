@@ -13,12 +13,13 @@ import pytest
 from sqlmodel import select
 
 from app.accounts.models import Role, User
+from app.attachments.models import Attachment
 from app.batches.models import Batch
 from app.catalog.models import Service
 from app.catalog.service import ensure_catalog
 from app.regions.models import Region
 from app.requests.models import Request
-from tests.conftest import PEOPLE, add_batch, add_request, csrf_from, login
+from tests.conftest import PEOPLE, add_batch, add_file, add_request, csrf_from, login
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,18 @@ SCOPE_CASES: dict[str, list[Case]] = {
     "/kiriman/{batch_id:int}/setujui-semua": [
         Case("dave", own="batch:35.16.11.2009", foreign="batch:35.16.12.2007"),
     ],
+    "/permohonan/{request_id:int}/lampiran": [
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
+    ],
+    "/permohonan/{request_id:int}/dokumen": [
+        Case("frank", own="request:35.16.12.2007", foreign="request:35.15.01.2001"),
+    ],
+    "/lampiran/{attachment_id:int}": [
+        Case("alice", own="file:35.16.11.2017", foreign="file:35.16.11.2009"),
+        Case("dave", own="file:35.16.11.2009", foreign="file:35.16.12.2007"),
+        Case("frank", own="file:35.16.12.2007", foreign="file:35.15.01.2001"),
+    ],
+    "/lampiran/{attachment_id:int}/hapus": [Case("alice", own="file:35.16.11.2017", foreign="file:35.16.11.2009")],
     "/admin/layanan/{service_id:int}": [Case("grace", own="service:35.16", foreign="service:35.15")],
     "/admin/pengguna/{user_id:int}": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/aktif": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
@@ -117,11 +130,14 @@ def other_regency(db):
     for serial, (village, creator) in enumerate(owners, 1):
         request = add_request(db, village, creator, serial=serial)
         add_batch(db, request, creator, submitted=creator != "alice")
+        add_file(db, request, creator)
 
 
 def _resolve(db, value: str) -> str:
     if value.startswith("user:"):
         return str(db.exec(select(User.id).where(User.username == value[5:])).one())
+    if value.startswith("file:"):
+        return str(db.exec(select(Attachment.id).where(Attachment.village_code == value[5:])).first())
     if value.startswith("service:"):
         return str(db.exec(select(Service.id).where(Service.regency_code == value[8:])).first())
     if value.startswith("batch:"):
@@ -182,6 +198,7 @@ def test_another_scopes_objects_answer_404_and_stay_unchanged(app, client, db, o
         "35.15.01.2001": "submitted",
     }
     assert {b.village_code: b.status for b in db.exec(select(Batch))}["35.16.11.2017"] == "draft"
+    assert len(db.exec(select(Attachment)).all()) == 4
 
 
 def test_a_district_operator_sees_every_village_of_the_district_and_none_of_another(client, db):

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.accounts.guards import require_role
 from app.accounts.models import Role
+from app.attachments.service import files_of
 from app.audit.service import record
 from app.catalog import service as catalog
 from app.config import PortalConfig
@@ -178,6 +179,7 @@ class RequestController(Controller):
             {
                 "item": item,
                 "history": service.history(db_session, item.id),
+                "files": files_of(db_session, item.id),
                 "service": catalog.get_service(db_session, item.village_code, item.service_code, only_active=False),
                 "definition": catalog.definition(item.service_code),
                 "status_labels": STATUS_LABELS,
