@@ -14,6 +14,7 @@ from sqlmodel import select
 from app import migrations
 from app.accounts import service as accounts
 from app.accounts.models import ROLE_LABELS, Role, User
+from app.accounts.tokens import ApiToken, create_token, revoke
 from app.catalog.service import ensure_all as ensure_catalogues
 from app.plugin import get_plugin
 from app.regions import service as regions
@@ -194,3 +195,43 @@ def regions_import(app: Litestar, file: Path) -> None:
             click.echo(f"{file.name}: {error}", err=True)
         raise click.ClickException(f"{len(result.errors)} row(s) rejected; nothing was imported.")
     click.echo(f"{result.inserted} regions added, {result.updated} updated.")
+
+
+@portal_group.group("token", cls=LitestarGroup)
+def token_group() -> None:
+    """API tokens for village information systems."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@click.option("--name", default="API", help="What the token is for, e.g. OpenSID Desa Kenanten.")
+def token_create(app: Litestar, username: str, name: str) -> None:
+    """Create a token for USERNAME; the token is printed once, alone on the last line."""
+    with get_plugin(app).db.session() as session:
+        user = accounts.find_user(session, username)
+        if user is None or not user.is_active:
+            raise click.ClickException(f"no active user {username}")
+        token, plain = create_token(session, user, name)
+        click.echo(f"Token {token.id} ({token.name}) for {user.username}. Keep it secret; it is not shown again.")
+        click.echo(plain)
+
+
+@token_group.command("list")
+def token_list(app: Litestar) -> None:
+    """Every token with its user, start and state (never the token itself)."""
+    with get_plugin(app).db.session() as session:
+        rows = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id))
+        click.echo(f"{'ID':<5} {'USER':<24} {'STARTS':<12} {'STATE':<8} NAME")
+        for token, user in rows.all():
+            state = "revoked" if token.revoked_at else "active"
+            click.echo(f"{token.id:<5} {user.username:<24} {token.hint:<12} {state:<8} {token.name}")
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(app: Litestar, token_id: int) -> None:
+    """Revoke a token by its ID (see `token list`)."""
+    with get_plugin(app).db.session() as session:
+        if revoke(session, token_id) is None:
+            raise click.ClickException(f"no token {token_id}")
+    click.echo(f"Token {token_id} revoked.")

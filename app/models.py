@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from app.accounts.models import LoginThrottle, SessionRecord, User
+from app.accounts.tokens import ApiToken
 from app.attachments.models import Attachment
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
@@ -16,6 +17,7 @@ from app.sequences import Counter
 metadata = SQLModel.metadata
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "AuditEntry",
     "Batch",

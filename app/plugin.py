@@ -23,6 +23,7 @@ from sqlmodel import Session
 from app.accounts.controllers import AuthController, UserAdminController
 from app.accounts.guards import CurrentUserMiddleware, require_login
 from app.accounts.sessions import DatabaseStore, PortalSessionConfig
+from app.api.controllers import build_api_router
 from app.attachments.controllers import download, remove, upload_output, upload_scan
 from app.batches.controllers import BatchController
 from app.catalog.controllers import CatalogController
@@ -135,7 +136,9 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             # URLs carry a content hash (?v=), so browsers may keep files for a year.
             cache_control=CacheControlHeader(max_age=31536000, public=True),
         )
-        app_config.route_handlers.extend([self.build_router(app_config.csrf_config), static_router])
+        app_config.route_handlers.extend(
+            [self.build_router(app_config.csrf_config), build_api_router(self.config, self.db), static_router]
+        )
         app_config.before_send.append(make_security_headers_hook(self.config))
         app_config.on_startup.append(self._startup)
         app_config.on_shutdown.append(self._shutdown)

@@ -20,6 +20,7 @@ from sqlmodel import Session, create_engine
 from app import migrations
 from app.accounts.models import LoginThrottle, Role, SessionRecord, User
 from app.accounts.passwords import hash_password
+from app.accounts.tokens import ApiToken
 from app.attachments.models import Attachment
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
@@ -135,6 +136,7 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         yield session
         session.rollback()
         for model in (
+            ApiToken,
             Notification,
             RateLimit,
             Attachment,
