@@ -12,6 +12,7 @@ PORT ?= 8000
 # Pango and HarfBuzz's subsetter for WeasyPrint (letters), fonts for the letters and for Chromium.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
 TEST_SYSTEM_PACKAGES := chromium
+BENCH_SYSTEM_PACKAGES := wrk
 
 .PHONY: help install install-test system-packages test-system-packages run migrate seed-demo test bench lint format clean
 
@@ -78,6 +79,7 @@ test: install-test
 	$(BIN)/pytest
 
 bench: install-test
+	$(call ensure_debs,$(BENCH_SYSTEM_PACKAGES))
 	$(BIN)/pytest tests/benchmarks -s -p no:cacheprovider --override-ini addopts=""
 
 lint: install-test

@@ -27,10 +27,17 @@ class Scope:
     def covers(self, code: str | None) -> bool:
         return code is not None and (code == self.region_code or code.startswith(self.region_code + "."))
 
-    def filter(self, column: Any) -> ColumnElement[bool]:
-        """SQL condition: ``column`` (a region code) lies inside this scope."""
-        # "." < "/" in ASCII: every code under "35.16.11." sorts between these two bounds.
-        return (column == self.region_code) | and_(column > self.region_code + ".", column < self.region_code + "/")
+    def filter(self, column: Any, *, include_self: bool = False) -> ColumnElement[bool]:
+        """SQL condition: ``column`` (a region code) lies inside this scope.
+
+        A village scope is one code. A district or regency scope is the range of codes below it
+        (``code > 'X.' AND code < 'X/'``; "." < "/" in ASCII), which PostgreSQL and SQLite answer from an
+        index; ``include_self`` adds the scope's own code, for rows that can sit at that level (users).
+        """
+        if self.region_code.count(".") == 3:
+            return column == self.region_code
+        inside = and_(column > self.region_code + ".", column < self.region_code + "/")
+        return (column == self.region_code) | inside if include_self else inside
 
 
 def scope_for(user: Any) -> Scope:
@@ -38,9 +45,9 @@ def scope_for(user: Any) -> Scope:
     return Scope(user.region_code)
 
 
-def scope_filter(user: Any, column: Any) -> ColumnElement[bool]:
+def scope_filter(user: Any, column: Any, *, include_self: bool = False) -> ColumnElement[bool]:
     """Filter for ``select(...).where(...)``: rows whose region ``column`` is inside the user's scope."""
-    return scope_for(user).filter(column)
+    return scope_for(user).filter(column, include_self=include_self)
 
 
 def get_in_scope(session: Session, model: type[T], key: Any, user: Any, region_attr: str) -> T:

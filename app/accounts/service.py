@@ -378,7 +378,11 @@ def assign_scope(
 
 
 def users_in_scope(session: Session, admin: object) -> list[User]:
-    return list(session.exec(select(User).where(scope_filter(admin, User.region_code)).order_by(User.username)))
+    return list(
+        session.exec(
+            select(User).where(scope_filter(admin, User.region_code, include_self=True)).order_by(User.username)
+        )
+    )
 
 
 def get_user_in_scope(session: Session, admin: object, user_id: int) -> User:

@@ -30,12 +30,14 @@ def staffing(session: Session, user: object) -> StaffingSummary:
     counts = dict(
         session.exec(
             select(User.role, func.count())
-            .where(User.is_active, scope_filter(user, User.region_code))
+            .where(User.is_active, scope_filter(user, User.region_code, include_self=True))
             .group_by(User.role)
         ).all()
     )
     inactive = session.exec(
-        select(func.count()).select_from(User).where(~User.is_active, scope_filter(user, User.region_code))
+        select(func.count())
+        .select_from(User)
+        .where(~User.is_active, scope_filter(user, User.region_code, include_self=True))
     ).one()
     staffed = select(User.region_code).where(User.is_active, User.role == Role.CLERK.value)
     villages = select(Region).where(Region.level == LEVEL_VILLAGE, scope_filter(user, Region.code))
@@ -60,7 +62,9 @@ def staffing_by_district(session: Session, user: object) -> list[DistrictStaffin
         select(Region).where(Region.level == LEVEL_VILLAGE, scope_filter(user, Region.code)).order_by(Region.code)
     ).all()
     active = session.exec(
-        select(User.role, User.region_code).where(User.is_active, scope_filter(user, User.region_code))
+        select(User.role, User.region_code).where(
+            User.is_active, scope_filter(user, User.region_code, include_self=True)
+        )
     ).all()
     staffed = {code for role, code in active if role == Role.CLERK.value}
     operators: dict[str, int] = {}

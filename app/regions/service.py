@@ -261,7 +261,7 @@ def clerks_by_village(session: Session, user: object, district_code: str) -> dic
         .where(
             User.role == Role.CLERK.value,
             User.is_active,
-            scope_filter(user, User.region_code),
+            scope_filter(user, User.region_code, include_self=True),
             User.region_code.startswith(district_code + "."),
         )
         .order_by(User.full_name)
