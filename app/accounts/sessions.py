@@ -11,6 +11,7 @@ import anyio
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
+from litestar.types import Empty
 from sqlalchemy import delete
 from sqlmodel import select
 
@@ -117,6 +118,12 @@ class RotatingSessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session, message, connection):
         state = connection.scope.get("state", {})
         old_id = connection.cookies.get(self.config.key)
+        if not scope_session and not state.get(ROTATE_FLAG):
+            # Nothing to keep: no row for an anonymous page view (bots would fill the table), and a
+            # session emptied by the handler is deleted with its cookie.
+            if not old_id:
+                return
+            scope_session = Empty
         if old_id and state.get(ROTATE_FLAG):
             await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
         elif old_id and scope_session and scope_session == state.get(LOADED_FLAG):

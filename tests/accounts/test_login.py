@@ -237,3 +237,14 @@ def test_a_session_works_on_every_worker_process(app, portal_config, client):
         page = second.get("/", follow_redirects=False)
         assert page.status_code == 200
         assert "Petugas Desa Kenanten, Kec. Puri" in page.text
+
+
+def test_anonymous_page_views_store_no_session(client, db):
+    from app.accounts.models import SessionRecord
+
+    for _ in range(3):
+        assert client.get("/login").status_code == 200
+        assert client.get("/cek-status").status_code == 200
+    assert db.exec(select(SessionRecord)).all() == []
+    login(client, "alice")
+    assert len(db.exec(select(SessionRecord)).all()) == 1
