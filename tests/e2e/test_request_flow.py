@@ -78,6 +78,31 @@ def test_request_batch_and_approval_in_the_browser(browser, server, screenshot_d
     assert "Selesai diverifikasi" in operator.content()
     operator.screenshot(path=str(screenshot_dir / "batch-reviewed-phone.png"), full_page=True)
 
+    operator.goto(f"{server}/")
+    assert operator.locator("svg.chart__svg").count() == 1
+    operator.screenshot(path=str(screenshot_dir / "district-home-chart-phone.png"), full_page=True)
+
     clerk.goto(f"{server}/permohonan/")
     assert "Disetujui kecamatan" in clerk.locator("#hasil").inner_text()
+    assert clerk.locator(".counter").inner_text() == "1"  # the batch was reviewed
+    clerk.goto(f"{server}/")
+    clerk.screenshot(path=str(screenshot_dir / "clerk-home-counts-laptop.png"), full_page=True)
+    clerk.get_by_role("link", name="Notifikasi").click()
+    clerk.wait_for_selector("text=selesai diverifikasi kecamatan: 1 disetujui")
+    clerk.screenshot(path=str(screenshot_dir / "notifications-laptop.png"), full_page=True)
+
+    # The resident checks the status with the public number and PIN from the request page.
+    clerk.goto(batch_url)
+    clerk.locator(".item a").first.click()
+    clerk.wait_for_selector("text=PIN cek status warga")
+    number = clerk.locator("p.muted code").first.inner_text()
+    pin = clerk.locator("dd code").nth(2).inner_text()
+    resident = browser.new_context(viewport=VIEWPORTS["phone"], locale="id-ID").new_page()
+    resident.goto(f"{server}/cek-status")
+    resident.get_by_label("Nomor permohonan").fill(number)
+    resident.get_by_label("PIN").fill(pin)
+    resident.get_by_role("button", name="Cek status").click()
+    resident.wait_for_selector("text=Disetujui kecamatan")
+    assert "D*** A***" in resident.content()
+    resident.screenshot(path=str(screenshot_dir / "public-status-phone.png"), full_page=True)
     assert errors == []
