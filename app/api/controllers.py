@@ -30,7 +30,6 @@ from app.accounts.service import load_current_user
 from app.accounts.tokens import user_for_token
 from app.attachments import service as files
 from app.attachments.controllers import file_store
-from app.audit.service import record
 from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog import service as catalog
@@ -259,17 +258,7 @@ class ApiController(Controller):
     def get_request(self, request: Request, request_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
         """One request with its full data and history (the access is logged)."""
         user = request.scope["user"]
-        item = requests.get_request(db_session, user, request_id)
-        record(
-            db_session,
-            actor=user,
-            action="request.view",
-            object_type="request",
-            object_id=item.id,
-            region_code=item.village_code,
-            ip=client_ip(request),
-        )
-        db_session.commit()
+        item = requests.open_full_record(db_session, user, request_id, ip=client_ip(request))
         history = [
             {"at": h.at.isoformat(), "actor": h.actor_name, "from": h.from_status, "to": h.to_status, "note": h.note}
             for h in requests.history(db_session, item.id)

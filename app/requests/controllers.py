@@ -205,18 +205,7 @@ class RequestController(Controller):
         self, request: Request, request_id: FromPath[int], db_session: DbSession, renderer: Pages
     ) -> Response[Any]:
         user = request.scope["user"]
-        item = service.get_request(db_session, user, request_id)
-        # Full NIK and KK are shown here: every view of a full record is logged (UU PDP).
-        record(
-            db_session,
-            actor=user,
-            action="request.view",
-            object_type="request",
-            object_id=item.id,
-            region_code=item.village_code,
-            ip=client_ip(request),
-        )
-        db_session.commit()
+        item = service.open_full_record(db_session, user, request_id, ip=client_ip(request))
         return renderer.page(
             request,
             "requests/detail.html",

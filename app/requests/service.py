@@ -129,6 +129,23 @@ def get_request(session: Session, user: Any, request_id: int) -> Request:
     return get_in_scope(session, Request, request_id, user, "village_code")
 
 
+def open_full_record(session: Session, user: Any, request_id: int, *, ip: str | None) -> Request:
+    """A request with its full NIK and KK, for the request page or the API: every such access is logged
+    (UU PDP: who saw which record, when), and committed at once."""
+    item = get_request(session, user, request_id)
+    record(
+        session,
+        actor=user,
+        action="request.view",
+        object_type="request",
+        object_id=item.id,
+        region_code=item.village_code,
+        ip=ip,
+    )
+    session.commit()
+    return item
+
+
 def history(session: Session, request_id: int) -> list[StatusChange]:
     return list(
         session.exec(
