@@ -19,7 +19,7 @@ from litestar.di import Provide
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.middleware import ASGIMiddleware
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlmodel import Session
@@ -214,7 +214,7 @@ class ApiController(Controller):
 
     @post("/requests", guards=[require_role(Role.CLERK)], status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_request(
-        self, request: Request, data: RequestIn, db_session: DbSession, config: Settings
+        self, request: Request, data: JSONBody[RequestIn], db_session: DbSession, config: Settings
     ) -> dict[str, Any]:
         """Record a request for a resident of the clerk's village (a draft)."""
         user = request.scope["user"]
@@ -267,7 +267,7 @@ class ApiController(Controller):
 
     @post("/requests/{request_id:int}/transition", status_code=HTTP_200_OK, sync_to_thread=True)
     def transition(
-        self, request: Request, request_id: FromPath[int], data: TransitionIn, db_session: DbSession
+        self, request: Request, request_id: FromPath[int], data: JSONBody[TransitionIn], db_session: DbSession
     ) -> dict[str, Any]:
         """Dukcapil: approved → processing → completed (with ``output_number``) or rejected (with ``note``)."""
         user = request.scope["user"]
@@ -327,7 +327,9 @@ class ApiController(Controller):
         return {"id": saved.id, "sha256": saved.sha256, "size": saved.size, "label": saved.label}
 
     @post("/batches", guards=[require_role(Role.CLERK)], status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def create_batch(self, request: Request, data: BatchIn, db_session: DbSession, config: Settings) -> dict[str, Any]:
+    def create_batch(
+        self, request: Request, data: JSONBody[BatchIn], db_session: DbSession, config: Settings
+    ) -> dict[str, Any]:
         """Put draft requests into a new batch. Send ``Idempotency-Key`` to make retries safe."""
         user = request.scope["user"]
         key = request.headers.get("idempotency-key", "")[:60] or secrets.token_urlsafe(24)
@@ -368,7 +370,7 @@ class ApiController(Controller):
         sync_to_thread=True,
     )
     def review_batch(
-        self, request: Request, batch_id: FromPath[int], data: ReviewIn, db_session: DbSession
+        self, request: Request, batch_id: FromPath[int], data: JSONBody[ReviewIn], db_session: DbSession
     ) -> dict[str, Any]:
         """District decisions: approve, reject (reason) or return (reason); all or nothing per call."""
         user = request.scope["user"]
