@@ -9,9 +9,10 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ValidationException
 from litestar.params import FromPath
+from sqlmodel import Session
 
 from app.attachments import service
-from app.attachments.models import Attachment
+from app.attachments.models import Attachment, FileKind
 from app.attachments.storage import FileStore
 from app.audit.service import record
 from app.catalog.service import get_service
@@ -40,30 +41,41 @@ def _require(data: bytes | None) -> bytes:
     return data
 
 
-@post("/permohonan/{request_id:int}/lampiran", request_max_body_size=UPLOAD_LIMIT)
-async def upload_scan(
-    request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
-) -> Response[Any]:
+async def _store_upload(
+    request: Request, request_id: int, db_session: Session, config: PortalConfig, kind: FileKind
+) -> Attachment:
+    """Read the upload, then (in a worker thread) check the scope first and store the file by its kind."""
     data, fields = await _read_upload(request)
     user = request.scope["user"]
 
     def work() -> Attachment:
         item = get_request(db_session, user, request_id)
-        svc = get_service(db_session, item.village_code, item.service_code, only_active=False)
-        attachment = service.add_scan(
-            db_session,
-            file_store(config),
-            item,
-            _require(data),
-            fields.get("label", ""),
-            actor=user,
-            requirements=svc.requirements if svc else [],
-            ip=client_ip(request),
-        )
+        store, label, ip = file_store(config), fields.get("label", ""), client_ip(request)
+        if kind == FileKind.SCAN:
+            svc = get_service(db_session, item.village_code, item.service_code, only_active=False)
+            attachment = service.add_scan(
+                db_session,
+                store,
+                item,
+                _require(data),
+                label,
+                actor=user,
+                requirements=svc.requirements if svc else [],
+                ip=ip,
+            )
+        else:
+            attachment = service.add_output(db_session, store, item, _require(data), label, actor=user, ip=ip)
         db_session.commit()
         return attachment
 
-    attachment = await to_thread.run_sync(work)
+    return await to_thread.run_sync(work)
+
+
+@post("/permohonan/{request_id:int}/lampiran", request_max_body_size=UPLOAD_LIMIT)
+async def upload_scan(
+    request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
+) -> Response[Any]:
+    attachment = await _store_upload(request, request_id, db_session, config, FileKind.SCAN)
     flash(request, f"Lampiran “{attachment.label}” tersimpan ({attachment.size // 1024} KB).")
     return redirect(config, f"/permohonan/{request_id}#berkas")
 
@@ -72,24 +84,7 @@ async def upload_scan(
 async def upload_output(
     request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
 ) -> Response[Any]:
-    data, fields = await _read_upload(request)
-    user = request.scope["user"]
-
-    def work() -> Attachment:
-        item = get_request(db_session, user, request_id)
-        attachment = service.add_output(
-            db_session,
-            file_store(config),
-            item,
-            _require(data),
-            fields.get("label", ""),
-            actor=user,
-            ip=client_ip(request),
-        )
-        db_session.commit()
-        return attachment
-
-    attachment = await to_thread.run_sync(work)
+    attachment = await _store_upload(request, request_id, db_session, config, FileKind.OUTPUT)
     flash(request, f"Dokumen hasil tersimpan apa adanya (SHA-256 {attachment.sha256[:16]}…).")
     return redirect(config, f"/permohonan/{request_id}#berkas")
 
