@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -168,13 +169,30 @@ def describe_scope(role: Role, path: list[Region]) -> str:
     return ROLE_LABELS[role]
 
 
+_SCOPE_CACHE: dict[tuple[Role, str], tuple[float, str, dict[str, str]]] = {}
+_SCOPE_TTL = 300.0
+
+
+def _scope_description(session: Session, role: Role, region_code: str) -> tuple[str, dict[str, str]]:
+    """The scope label and region names for a role and region, kept for a few minutes per process: they are
+    read on every request and change only when regions are renamed."""
+    now = time.monotonic()
+    cached = _SCOPE_CACHE.get((role, region_code))
+    if cached and now - cached[0] < _SCOPE_TTL:
+        return cached[1], cached[2]
+    path = region_path(session, region_code)
+    label, names = describe_scope(role, path), {r.code: r.name for r in path}
+    _SCOPE_CACHE[(role, region_code)] = (now, label, names)
+    return label, names
+
+
 def load_current_user(session: Session, user_id: int, epoch: int) -> CurrentUser | None:
     """The user behind a session, or None when the account is gone, inactive, or the session was revoked."""
     user = session.get(User, user_id)
     if user is None or not user.is_active or user.session_epoch != epoch:
         return None
-    path = region_path(session, user.region_code)
     role = Role(user.role)
+    label, names = _scope_description(session, role, user.region_code)
     return CurrentUser(
         id=user.id,  # type: ignore[arg-type]
         username=user.username,
@@ -182,8 +200,8 @@ def load_current_user(session: Session, user_id: int, epoch: int) -> CurrentUser
         role=role,
         region_code=user.region_code,
         session_epoch=user.session_epoch,
-        scope_label=describe_scope(role, path),
-        region_names={r.code: r.name for r in path},
+        scope_label=label,
+        region_names=names,
         unread=unread_count(session, user.id),  # type: ignore[arg-type]
     )
 
