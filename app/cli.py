@@ -95,6 +95,23 @@ def seed(app: Litestar, demo: bool, if_empty: bool) -> None:
     click.echo("Demo data ready. Passwords are listed in the README.")
 
 
+@portal_group.command("purge-scans")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def purge_scans(app: Litestar, dry_run: bool) -> None:
+    """Delete the scans of requests completed or rejected more than PORTAL_SCAN_RETENTION_DAYS ago (run daily)."""
+    from app.attachments.controllers import file_store
+    from app.attachments.retention import purge_scans as purge
+
+    plugin = get_plugin(app)
+    days = plugin.config.scan_retention_days
+    with plugin.db.session() as session:
+        result = purge(session, file_store(plugin.config), retention_days=days, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    summary = f"Retention {days} days: {verb} {result.files} scans of {result.requests} requests"
+    summary += f" ({result.bytes / 1024 / 1024:.1f} MB)"
+    click.echo(summary + ("." if dry_run else f"; {result.blobs} stored files removed."))
+
+
 @portal_group.group("user", cls=LitestarGroup)
 def user_group() -> None:
     """Manage user accounts."""

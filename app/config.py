@@ -41,11 +41,17 @@ class PortalConfig:
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
     public_url: str = "http://127.0.0.1:8000"
+    scan_retention_days: int = 90
+    """Days a completed or rejected request's scans are kept before `litestar portal purge-scans` deletes them."""
+    reload_templates: bool = False
+    """Re-read a template when its file changes (for template work); off, templates are read once."""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir).resolve()
         self.path_prefix = _normalise_prefix(self.path_prefix)
         ZoneInfo(self.timezone)  # fail early on a misspelt zone
+        if self.scan_retention_days < 1:
+            raise ValueError("scan_retention_days must be at least 1")
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'portal.sqlite3'}"
 
@@ -66,6 +72,10 @@ class PortalConfig:
             values["path_prefix"] = env["PORTAL_PATH_PREFIX"]
         if env.get("PORTAL_COOKIE_SECURE"):
             values["cookie_secure"] = env["PORTAL_COOKIE_SECURE"].strip().lower() in _TRUE
+        if env.get("PORTAL_SCAN_RETENTION_DAYS"):
+            values["scan_retention_days"] = int(env["PORTAL_SCAN_RETENTION_DAYS"])
+        if env.get("PORTAL_RELOAD_TEMPLATES"):
+            values["reload_templates"] = env["PORTAL_RELOAD_TEMPLATES"].strip().lower() in _TRUE
         if env.get("PORTAL_PUBLIC_URL"):
             values["public_url"] = env["PORTAL_PUBLIC_URL"].rstrip("/")
         values.update(overrides)

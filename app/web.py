@@ -89,6 +89,8 @@ class Renderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            # Templates ship with the code: no file check on every render (a restart picks up changes).
+            auto_reload=config.reload_templates,
         )
         self.env.globals.update(url=config.url, static=self.static_url, config=config)
         self.env.filters["date_id"] = lambda v, with_time=False: date_id(v, with_time, config.tz)

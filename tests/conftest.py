@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from litestar import Litestar
+from litestar.cli.main import litestar_group
 from litestar.testing import TestClient
 from sqlalchemy import delete, text, update
 from sqlalchemy.engine import make_url
@@ -203,6 +205,30 @@ def as_user(client: TestClient):
 
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def run(portal_config, db):
+    """Run `litestar portal …` through Litestar's own CLI against the test database."""
+    env = {
+        "PORTAL_DATABASE_URL": portal_config.database_url,
+        "PORTAL_DATA_DIR": str(portal_config.data_dir),
+        "PORTAL_SECRET_KEY": portal_config.secret_key,
+    }
+
+    def invoke(*args: str, input: str | None = None):
+        result = CliRunner().invoke(
+            litestar_group,
+            ["--app", "app.main:create_app", "portal", *args],
+            env={**env, "COLUMNS": "300"},
+            input=input,
+            catch_exceptions=False,
+        )
+        # rich-click draws errors in a box: keep the words, drop the frame.
+        result.text = " ".join(result.output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
+        return result
+
+    return invoke
 
 
 def make_nik(birth: str = "1990-08-12", sex: str = "L", district: str = "351611", serial: int = 1) -> str:

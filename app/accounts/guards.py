@@ -14,10 +14,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts.models import Role
 from app.accounts.service import load_current_user
+from app.accounts.sessions import PREFETCHED_USER, SESSION_EPOCH_KEY, SESSION_USER_KEY
 from app.db import Database
-
-SESSION_USER_KEY = "uid"
-SESSION_EPOCH_KEY = "epoch"
 
 
 class CurrentUserMiddleware(ASGIMiddleware):
@@ -37,7 +35,12 @@ class CurrentUserMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         session = scope.get("session") or {}
         user = None
-        if isinstance(session, dict) and isinstance(session.get(SESSION_USER_KEY), int):
+        state = scope.get("state", {})
+        if PREFETCHED_USER in state and isinstance(session, dict) and session.get(SESSION_USER_KEY) is not None:
+            user = state[PREFETCHED_USER]  # read with the session, in the same database round
+            if user is None:
+                scope["session"] = {}
+        elif isinstance(session, dict) and isinstance(session.get(SESSION_USER_KEY), int):
             user = await anyio.to_thread.run_sync(
                 self._load, session[SESSION_USER_KEY], session.get(SESSION_EPOCH_KEY, -1)
             )

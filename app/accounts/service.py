@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -14,8 +14,9 @@ from app.accounts.models import ROLE_LABELS, ROLE_REGION_LEVEL, LoginThrottle, R
 from app.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.accounts.scope import Scope, get_in_scope, scope_filter, scope_for
 from app.audit.service import record
+from app.cache import reference_cache
 from app.db import utcnow
-from app.notifications.service import unread_count
+from app.notifications.models import Notification
 from app.regions.models import Region
 from app.regions.service import region_path
 
@@ -169,40 +170,50 @@ def describe_scope(role: Role, path: list[Region]) -> str:
     return ROLE_LABELS[role]
 
 
-_SCOPE_CACHE: dict[tuple[Role, str], tuple[float, str, dict[str, str]]] = {}
-_SCOPE_TTL = 300.0
-
-
+@reference_cache()
 def _scope_description(session: Session, role: Role, region_code: str) -> tuple[str, dict[str, str]]:
-    """The scope label and region names for a role and region, kept for a few minutes per process: they are
-    read on every request and change only when regions are renamed."""
-    now = time.monotonic()
-    cached = _SCOPE_CACHE.get((role, region_code))
-    if cached and now - cached[0] < _SCOPE_TTL:
-        return cached[1], cached[2]
+    """The scope label and region names for a role and region (read on every request; callers must not
+    change the dict)."""
     path = region_path(session, region_code)
-    label, names = describe_scope(role, path), {r.code: r.name for r in path}
-    _SCOPE_CACHE[(role, region_code)] = (now, label, names)
-    return label, names
+    return describe_scope(role, path), {r.code: r.name for r in path}
 
 
 def load_current_user(session: Session, user_id: int, epoch: int) -> CurrentUser | None:
-    """The user behind a session, or None when the account is gone, inactive, or the session was revoked."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or user.session_epoch != epoch:
+    """The user behind a session, or None when the account is gone, inactive, or the session was revoked.
+
+    Read on every request: one plain SELECT of the columns needed, with the unread count as a subquery."""
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    row = session.exec(
+        select(  # type: ignore[call-overload]
+            User.id,
+            User.username,
+            User.full_name,
+            User.role,
+            User.region_code,
+            User.is_active,
+            User.session_epoch,
+            unread,
+        ).where(User.id == user_id)
+    ).first()
+    if row is None or not row.is_active or row.session_epoch != epoch:
         return None
-    role = Role(user.role)
-    label, names = _scope_description(session, role, user.region_code)
+    role = Role(row.role)
+    label, names = _scope_description(session, role, row.region_code)
     return CurrentUser(
-        id=user.id,  # type: ignore[arg-type]
-        username=user.username,
-        full_name=user.full_name,
+        id=row.id,
+        username=row.username,
+        full_name=row.full_name,
         role=role,
-        region_code=user.region_code,
-        session_epoch=user.session_epoch,
+        region_code=row.region_code,
+        session_epoch=row.session_epoch,
         scope_label=label,
         region_names=names,
-        unread=unread_count(session, user.id),  # type: ignore[arg-type]
+        unread=row[-1],
     )
 
 

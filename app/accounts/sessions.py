@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,14 +13,18 @@ from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 from litestar.types import Empty
-from sqlalchemy import delete
-from sqlmodel import select
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
 
 from app.accounts.models import SessionRecord
+from app.accounts.service import CurrentUser, load_current_user
 from app.db import Database, utcnow
 
 ROTATE_FLAG = "portal_rotate_session"
 LOADED_FLAG = "portal_session_loaded"
+PREFETCHED_USER = "portal_prefetched_user"
+SESSION_USER_KEY = "uid"
+SESSION_EPOCH_KEY = "epoch"
 
 
 def _hash(key: str) -> str:
@@ -39,20 +44,42 @@ class DatabaseStore(Store):
             s.merge(SessionRecord(key_hash=_hash(key), data=value, expires_at=expires_at))
             s.commit()
 
+    @staticmethod
+    def _read(s: Session, key: str, renew_for: int | timedelta | None) -> bytes | None:
+        key_hash = _hash(key)
+        row = s.exec(
+            select(SessionRecord.data, SessionRecord.expires_at).where(SessionRecord.key_hash == key_hash)
+        ).first()
+        if row is None:
+            return None
+        if row.expires_at is not None and row.expires_at <= utcnow():
+            s.execute(delete(SessionRecord).where(SessionRecord.key_hash == key_hash))
+            s.commit()
+            return None
+        if renew_for:
+            seconds = renew_for.total_seconds() if isinstance(renew_for, timedelta) else renew_for
+            s.execute(
+                update(SessionRecord)
+                .where(SessionRecord.key_hash == key_hash)
+                .values(expires_at=utcnow() + timedelta(seconds=seconds))
+            )
+            s.commit()
+        return row.data
+
     def _get(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
         with self.db.session() as s:
-            rec = s.get(SessionRecord, _hash(key))
-            if rec is None:
-                return None
-            if rec.expires_at is not None and rec.expires_at <= utcnow():
-                s.delete(rec)
-                s.commit()
-                return None
-            if renew_for:
-                seconds = renew_for.total_seconds() if isinstance(renew_for, timedelta) else renew_for
-                rec.expires_at = utcnow() + timedelta(seconds=seconds)
-                s.commit()
-            return rec.data
+            return self._read(s, key, renew_for)
+
+    def _get_with_user(
+        self, key: str, renew_for: int | timedelta | None, decode: Callable[[bytes], dict[str, Any]]
+    ) -> tuple[dict[str, Any], CurrentUser | None]:
+        """The session and the user it names, read in one worker-thread hop on one connection."""
+        with self.db.session() as s:
+            raw = self._read(s, key, renew_for)
+            data = decode(raw) if raw is not None else {}
+            user_id = data.get(SESSION_USER_KEY)
+            user = load_current_user(s, user_id, data.get(SESSION_EPOCH_KEY, -1)) if isinstance(user_id, int) else None
+            return data, user
 
     def _delete(self, key: str) -> None:
         with self.db.session() as s:
@@ -91,6 +118,11 @@ class DatabaseStore(Store):
     async def delete_all(self) -> None:
         await anyio.to_thread.run_sync(self._delete_all)
 
+    async def get_with_user(
+        self, key: str, renew_for: int | timedelta | None, decode: Callable[[bytes], dict[str, Any]]
+    ) -> tuple[dict[str, Any], CurrentUser | None]:
+        return await anyio.to_thread.run_sync(self._get_with_user, key, renew_for, decode)
+
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
 
@@ -111,8 +143,20 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         return super().get_session_id(connection)
 
     async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
-        data = await super().load_from_connection(connection)
-        connection.scope.setdefault("state", {})[LOADED_FLAG] = dict(data)
+        state = connection.scope.setdefault("state", {})
+        data: dict[str, Any] = {}
+        session_id = connection.cookies.get(self.config.key)
+        if session_id:
+            store = self.config.get_store_from_app(connection.scope["app"])
+            max_age = int(self.config.max_age) if self.config.max_age is not None else None
+            renew = max_age if self.config.renew_on_access else None
+            if isinstance(store, DatabaseStore):
+                # The signed-in user comes with the session (CurrentUserMiddleware takes it from the state).
+                data, state[PREFETCHED_USER] = await store.get_with_user(session_id, renew, self.deserialize_data)
+            else:
+                raw = await store.get(session_id, renew_for=renew)
+                data = self.deserialize_data(raw) if raw is not None else {}
+        state[LOADED_FLAG] = dict(data)
         return data
 
     async def store_in_message(self, scope_session, message, connection):

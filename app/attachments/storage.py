@@ -48,3 +48,22 @@ class FileStore:
 
     def get(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
+
+    def digests(self):
+        """Every stored file's SHA-256 (the upload temporaries excluded)."""
+        for path in self.root.glob("??/??/*"):
+            if path.is_file() and not path.name.startswith("."):
+                yield path.name
+
+    def modified_at(self, sha256: str) -> float:
+        return self.path_for(sha256).stat().st_mtime
+
+    def delete(self, sha256: str) -> int:
+        """Remove a stored file; returns its size (0 when it was already gone)."""
+        path = self.path_for(sha256)
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        return size

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from app.audit.service import record
+from app.cache import reference_cache
 from app.catalog.definitions import BY_CODE, SERVICES, ServiceDefinition
 from app.catalog.models import Service
 from app.db import utcnow
@@ -41,6 +42,13 @@ def services_for(session: Session, region_code: str, *, only_active: bool = True
         query = query.where(Service.active)
     order = {d.code: i for i, d in enumerate(SERVICES)}
     return sorted(session.exec(query), key=lambda s: order.get(s.code, 99))
+
+
+@reference_cache()
+def service_names(session: Session, region_code: str) -> tuple[tuple[str, str], ...]:
+    """(code, name) of every service of the region's regency, active or not, in catalogue order: for list
+    filters and for naming services in lists and exports (names come from the shipped catalogue)."""
+    return tuple((s.code, s.name) for s in services_for(session, regency_of(region_code), only_active=False))
 
 
 def get_service(session: Session, region_code: str, code: str, *, only_active: bool = True) -> Service | None:

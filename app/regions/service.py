@@ -6,14 +6,16 @@ import csv
 import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from app.accounts.models import Role, User
-from app.accounts.scope import get_in_scope, scope_filter, scope_for
+from app.accounts.scope import Scope, get_in_scope, scope_filter, scope_for
 from app.audit.service import record
+from app.cache import reference_cache
 from app.db import utcnow
 from app.regions import reference
 from app.regions.models import LEVEL_DISTRICT, LEVEL_VILLAGE, Region
@@ -185,6 +187,18 @@ def villages_in_scope(session: Session, user: object, district_code: str | None 
     if district_code:
         query = query.where(Region.parent_code == district_code)
     return list(session.exec(query.order_by(Region.code)))
+
+
+@reference_cache()
+def _village_names(session: Session, region_code: str) -> tuple[tuple[str, str], ...]:
+    inside = Scope(region_code).filter(Region.code)
+    query = select(Region.code, Region.name).where(Region.level == LEVEL_VILLAGE, inside)
+    return tuple(session.exec(query.order_by(Region.code)).all())
+
+
+def village_names(session: Session, user: Any) -> tuple[tuple[str, str], ...]:
+    """(code, name) of the villages the user may see, for list filters and exports (kept per process)."""
+    return _village_names(session, user.region_code)
 
 
 def get_district_in_scope(session: Session, user: object, code: str) -> Region:

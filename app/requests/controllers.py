@@ -14,11 +14,13 @@ from sqlmodel import Session
 
 from app.accounts.guards import require_role
 from app.accounts.models import Role
+from app.attachments.retention import scans_deleted_after
 from app.attachments.service import files_of
 from app.audit.service import record
 from app.catalog import service as catalog
 from app.config import PortalConfig
-from app.regions.service import villages_in_scope
+from app.db import utcnow
+from app.regions.service import village_names
 from app.requests import export, service
 from app.requests.models import STATUS_LABELS, Status
 from app.requests.status import IllegalTransition, allowed_moves
@@ -50,20 +52,23 @@ def _as_form(request_obj: Any) -> dict[str, Any]:
 def _list_context(db_session: Session, user: Any, filters: service.Filters, config: PortalConfig) -> dict[str, Any]:
     rows, total = service.list_requests(db_session, user, filters, tz=config.tz)
     pages = max(1, -(-total // service.PER_PAGE))
-    services = catalog.services_for(db_session, user.region_code, only_active=False)
+    services = catalog.service_names(db_session, user.region_code)
     return {
         "rows": rows,
         "total": total,
         "filters": filters,
         "pages": pages,
         "services": services,
-        "service_names": {svc.code: svc.name for svc in services},
-        "villages": villages_in_scope(db_session, user) if user.role != Role.CLERK else [],
+        "service_names": dict(services),
+        "villages": village_names(db_session, user) if user.role != Role.CLERK else (),
         "status_labels": STATUS_LABELS,
         "mask": mask_number,
         # Clerks tick drafts into a batch; Dukcapil ticks approved requests into processing.
         "select_for": {Role.CLERK: "batch", Role.DINAS: "process"}.get(user.role),
         "form_key": secrets.token_urlsafe(24),
+        "export_query": filters.query_string(page=1),
+        "prev_query": filters.query_string(page=filters.page - 1) if filters.page > 1 else None,
+        "next_query": filters.query_string(page=filters.page + 1) if filters.page < pages else None,
     }
 
 
@@ -102,8 +107,8 @@ class RequestController(Controller):
         table = export.rows_of(
             rows,
             tz=config.tz,
-            villages={v.code: v.name for v in villages_in_scope(db_session, user)},
-            services={s.code: s.name for s in catalog.services_for(db_session, user.region_code, only_active=False)},
+            villages=dict(village_names(db_session, user)),
+            services=dict(catalog.service_names(db_session, user.region_code)),
         )
         body = export.to_xlsx(table) if xlsx else export.to_csv(table)
         record(
@@ -202,10 +207,11 @@ class RequestController(Controller):
 
     @get("/{request_id:int}", sync_to_thread=True)
     def show(
-        self, request: Request, request_id: FromPath[int], db_session: DbSession, renderer: Pages
+        self, request: Request, request_id: FromPath[int], db_session: DbSession, renderer: Pages, config: Settings
     ) -> Response[Any]:
         user = request.scope["user"]
         item = service.open_full_record(db_session, user, request_id, ip=client_ip(request))
+        scans_until = scans_deleted_after(item.status, item.status_changed_at, config.scan_retention_days)
         return renderer.page(
             request,
             "requests/detail.html",
@@ -218,6 +224,9 @@ class RequestController(Controller):
                 "status_labels": STATUS_LABELS,
                 "moves": allowed_moves(item.status, user.role),
                 "editable": item.status in service.EDITABLE and user.role == Role.CLERK,
+                "scans_until": scans_until,
+                "scans_purged": scans_until is not None and scans_until <= utcnow(),
+                "retention_days": config.scan_retention_days,
             },
         )
 

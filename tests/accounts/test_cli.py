@@ -6,37 +6,11 @@ import os
 import subprocess
 import sys
 
-import pytest
-from click.testing import CliRunner
-from litestar.cli.main import litestar_group
 from sqlmodel import select
 
 from app.accounts.models import User
 from app.accounts.passwords import verify_password
 from tests.conftest import REPO, login
-
-
-@pytest.fixture
-def run(portal_config, db):
-    env = {
-        "PORTAL_DATABASE_URL": portal_config.database_url,
-        "PORTAL_DATA_DIR": str(portal_config.data_dir),
-        "PORTAL_SECRET_KEY": portal_config.secret_key,
-    }
-
-    def invoke(*args: str, input: str | None = None):
-        result = CliRunner().invoke(
-            litestar_group,
-            ["--app", "app.main:create_app", "portal", *args],
-            env={**env, "COLUMNS": "300"},
-            input=input,
-            catch_exceptions=False,
-        )
-        # rich-click draws errors in a box: keep the words, drop the frame.
-        result.text = " ".join(result.output.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
-        return result
-
-    return invoke
 
 
 def test_user_create_makes_a_user_who_can_log_in(run, db, client):

@@ -79,7 +79,9 @@ def test_request_batch_and_approval_in_the_browser(browser, server, screenshot_d
     operator.screenshot(path=str(screenshot_dir / "batch-reviewed-phone.png"), full_page=True)
 
     operator.goto(f"{server}/")
-    assert operator.locator("svg.chart__svg").count() == 1
+    wide, narrow = operator.locator("svg.chart__svg--wide"), operator.locator("svg.chart__svg--narrow")
+    assert narrow.is_visible() and not wide.is_visible()  # a phone gets the drawing made for its width
+    assert narrow.locator("text.chart__label").first.bounding_box()["height"] >= 12  # legible, not shrunk
     operator.screenshot(path=str(screenshot_dir / "district-home-chart-phone.png"), full_page=True)
 
     clerk.goto(f"{server}/permohonan/")

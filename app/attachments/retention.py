@@ -1,0 +1,109 @@
+"""Retention of scans (UU PDP): a clerk's scans of a resident's documents are needed while the request is
+open. Once it is completed or rejected they are kept for a stated period (``PORTAL_SCAN_RETENTION_DAYS``)
+and then deleted, rows and bytes. Documents issued by Dukcapil are the resident's output and are kept."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import islice
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from app.attachments.models import Attachment, FileKind
+from app.attachments.storage import FileStore
+from app.audit.service import record
+from app.db import utcnow
+from app.requests.models import Request, Status
+
+FINAL = (Status.COMPLETED.value, Status.REJECTED.value)
+CHUNK = 500
+ORPHAN_GRACE = 24 * 3600
+"""A stored file no row names is deleted only when it is this old: its upload may still be committing."""
+
+
+@dataclass
+class PurgeResult:
+    requests: int = 0
+    files: int = 0
+    blobs: int = 0
+    bytes: int = 0
+
+
+def scans_deleted_after(status: str, status_changed_at: datetime, retention_days: int) -> datetime | None:
+    """When a request's scans go: ``retention_days`` after it was completed or rejected (None while open)."""
+    if status not in FINAL:
+        return None
+    return status_changed_at + timedelta(days=retention_days)
+
+
+def _chunks(items: list, size: int):
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def purge_scans(
+    session: Session, store: FileStore, *, retention_days: int, now: datetime | None = None, dry_run: bool = False
+) -> PurgeResult:
+    """Delete the scans of requests completed or rejected more than ``retention_days`` ago, a chunk of
+    requests per transaction, each with an audit entry; then the stored files no row names any more."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=retention_days)
+    due = session.exec(
+        select(Attachment.id, Attachment.request_id, Attachment.village_code, Attachment.sha256, Attachment.size)
+        .join(Request, Request.id == Attachment.request_id)
+        .where(Attachment.kind == FileKind.SCAN.value, Request.status.in_(FINAL), Request.status_changed_at < cutoff)
+        .order_by(Attachment.request_id, Attachment.id)
+    ).all()
+    result = PurgeResult()
+    by_request: dict[int, list] = defaultdict(list)
+    for row in due:
+        by_request[row.request_id].append(row)
+    result.requests, result.files = len(by_request), len(due)
+    if dry_run:
+        result.bytes = sum(row.size for row in due)
+        return result
+    digests: set[str] = set()
+    for request_ids in _chunks(list(by_request), CHUNK):
+        for request_id in request_ids:
+            rows = by_request[request_id]
+            session.execute(delete(Attachment).where(Attachment.id.in_([r.id for r in rows])))
+            record(
+                session,
+                actor=None,
+                action="attachment.purge",
+                object_type="request",
+                object_id=request_id,
+                region_code=rows[0].village_code,
+                changes={"files": len(rows), "retention_days": retention_days},
+            )
+            digests.update(r.sha256 for r in rows)
+        session.commit()
+    for chunk in _chunks(sorted(digests), CHUNK):
+        still_used = set(session.exec(select(Attachment.sha256).where(Attachment.sha256.in_(chunk))))
+        for digest in chunk:
+            if digest not in still_used:
+                result.bytes += store.delete(digest)
+                result.blobs += 1
+    blobs, size = purge_orphans(session, store)
+    result.blobs += blobs
+    result.bytes += size
+    return result
+
+
+def purge_orphans(session: Session, store: FileStore, *, grace_seconds: int = ORPHAN_GRACE) -> tuple[int, int]:
+    """Delete stored files that no attachment names (scans a clerk removed from a draft); returns how many
+    and their size."""
+    deadline = time.time() - grace_seconds
+    count = size = 0
+    for chunk in _chunks(list(store.digests()), CHUNK):
+        used = set(session.exec(select(Attachment.sha256).where(Attachment.sha256.in_(chunk))))
+        for digest in chunk:
+            if digest not in used and store.modified_at(digest) < deadline:
+                size += store.delete(digest)
+                count += 1
+    return count, size
