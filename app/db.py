@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import JSON, event, insert, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -59,3 +61,41 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]], *, return_ids: bool = False) -> list[int]:
+    """Insert many rows in the caller's transaction; with ``return_ids`` the new ids, in the rows' order.
+
+    PostgreSQL takes them with COPY (ids drawn from the table's sequence first): an INSERT of thousands of
+    rows spends most of its time building and parsing one huge statement. SQLite takes one multi-row INSERT.
+    """
+    if not rows:
+        return []
+    columns = list(rows[0])
+    if session.get_bind().dialect.name != "postgresql":
+        statement = insert(table)
+        if return_ids:
+            result = session.execute(statement.returning(table.c.id, sort_by_parameter_order=True), rows)
+            return list(result.scalars())
+        session.execute(statement, rows)
+        return []
+    ids: list[int] = []
+    if return_ids:
+        ids = list(
+            session.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": table.name, "n": len(rows)},
+            ).scalars()
+        )
+        columns = ["id", *columns]
+    # Column types that COPY's text format takes as they are (JSON goes as its text).
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    connection = session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for index, row in enumerate(rows):
+            values = [
+                json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c] for c in columns[return_ids:]
+            ]
+            copy.write_row([ids[index], *values] if return_ids else values)
+    return ids

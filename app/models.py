@@ -8,6 +8,7 @@ from app.attachments.models import Attachment
 from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
+from app.imports.models import Import
 from app.notifications.models import Notification
 from app.ratelimit import RateLimit
 from app.regions.models import Region
@@ -23,6 +24,7 @@ __all__ = [
     "Batch",
     "BatchItem",
     "Counter",
+    "Import",
     "LoginThrottle",
     "Notification",
     "RateLimit",

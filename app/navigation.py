@@ -21,6 +21,8 @@ def nav_for(user: object | None) -> list[NavItem]:
     if role != Role.DINAS:
         items.append(NavItem("Kiriman", "/kiriman/"))
     if role == Role.CLERK:
+        items.append(NavItem("Impor Excel", "/impor/"))
+    if role == Role.CLERK:
         items.append(NavItem("Profil desa", f"/wilayah/desa/{user.region_code}"))  # type: ignore[attr-defined]
     elif role == Role.DISTRICT:
         items.append(NavItem("Desa/kelurahan", f"/wilayah/kecamatan/{user.region_code}"))  # type: ignore[attr-defined]

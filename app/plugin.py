@@ -30,6 +30,7 @@ from app.catalog.controllers import CatalogController
 from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
+from app.imports.controllers import ImportController
 from app.notifications.controllers import notifications
 from app.public.controllers import status_check, status_form
 from app.regions.controllers import RegionController
@@ -43,6 +44,7 @@ ROUTE_HANDLERS = [
     RequestController,
     BatchController,
     CatalogController,
+    ImportController,
     home,
     notifications,
     status_form,

@@ -14,17 +14,12 @@ class Counter(SQLModel, table=True):
     value: int = 0
 
 
-def next_value(session: Session, key: str) -> int:
-    """The next value for ``key`` within the caller's transaction (rolled back with it, so no gaps)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement = text(
-            "INSERT INTO portal_counter (key, value) VALUES (:key, 1) "
-            "ON CONFLICT (key) DO UPDATE SET value = portal_counter.value + 1 RETURNING value"
-        )
-    else:  # SQLite 3.35+: the same upsert; SQLite serialises writers anyway
-        statement = text(
-            "INSERT INTO portal_counter (key, value) VALUES (:key, 1) "
-            "ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value"
-        )
-    return int(session.execute(statement, {"key": key}).scalar_one())
+def next_value(session: Session, key: str, count: int = 1) -> int:
+    """The next value for ``key`` within the caller's transaction (rolled back with it, so no gaps). With
+    ``count`` it reserves that many at once and returns the last; the block is ``last - count + 1 … last``."""
+    # PostgreSQL and SQLite 3.35+ share the upsert; PostgreSQL locks the row, SQLite serialises writers.
+    statement = text(
+        "INSERT INTO portal_counter (key, value) VALUES (:key, :count) "
+        "ON CONFLICT (key) DO UPDATE SET value = portal_counter.value + excluded.value RETURNING value"
+    )
+    return int(session.execute(statement, {"key": key, "count": count}).scalar_one())

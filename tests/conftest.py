@@ -30,6 +30,7 @@ from app.catalog.models import Service
 from app.catalog.service import ensure_catalog
 from app.config import PortalConfig
 from app.db import make_engine
+from app.imports.models import Import
 from app.main import create_app
 from app.notifications.models import Notification
 from app.ratelimit import RateLimit
@@ -139,6 +140,7 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         session.rollback()
         for model in (
             ApiToken,
+            Import,
             Notification,
             RateLimit,
             Attachment,
@@ -330,3 +332,38 @@ def add_file(db: Session, request: Request, creator: str, *, data: bytes = PDF_B
     db.add(attachment)
     db.commit()
     return attachment
+
+
+def add_import(db: Session, village_code: str, creator: str) -> Import:
+    """A checked spreadsheet import of ``village_code`` with one good row (for scope tests)."""
+    from sqlmodel import select
+
+    user = db.exec(select(User).where(User.username == creator)).one()
+    values = {
+        "nik": make_nik(serial=77),
+        "kk_number": "3516110101090001",
+        "name": "WARGA IMPOR",
+        "birth_place": "MOJOKERTO",
+        "birth_date": "1990-08-12",
+        "sex": "L",
+        "address": "JL. MAWAR 1",
+        "rt": "001",
+        "rw": "002",
+        "dusun": None,
+        "phone": None,
+        "fields": {},
+    }
+    item = Import(
+        village_code=village_code,
+        created_by=user.id,
+        file_name="uji.xlsx",
+        sha256=f"{village_code:0<64}"[:64],
+        service_code="KTP_BARU",
+        rows=1,
+        valid=1,
+        header=["NIK"],
+        good_rows=[{"row": 2, "service": "KTP_BARU", "values": values}],
+    )
+    db.add(item)
+    db.commit()
+    return item

@@ -17,9 +17,10 @@ from app.attachments.models import Attachment
 from app.batches.models import Batch
 from app.catalog.models import Service
 from app.catalog.service import ensure_catalog
+from app.imports.models import Import
 from app.regions.models import Region
 from app.requests.models import Request
-from tests.conftest import PEOPLE, add_batch, add_file, add_request, csrf_from, login
+from tests.conftest import PEOPLE, add_batch, add_file, add_import, add_request, csrf_from, login
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,14 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("frank", own="file:35.16.12.2007", foreign="file:35.15.01.2001"),
     ],
     "/lampiran/{attachment_id:int}/hapus": [Case("alice", own="file:35.16.11.2017", foreign="file:35.16.11.2009")],
+    "/impor/{import_id:int}": [
+        Case("alice", own="import:35.16.11.2017", foreign="import:35.16.11.2009"),
+        Case("carol", own="import:35.16.12.2007", foreign="import:35.16.11.2017"),
+    ],
+    "/impor/{import_id:int}/kesalahan.xlsx": [
+        Case("alice", own="import:35.16.11.2017", foreign="import:35.16.11.2009")
+    ],
+    "/impor/{import_id:int}/simpan": [Case("alice", own="import:35.16.11.2017", foreign="import:35.15.01.2001")],
     "/admin/layanan/{service_id:int}": [Case("grace", own="service:35.16", foreign="service:35.15")],
     "/admin/pengguna/{user_id:int}": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/aktif": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
@@ -131,6 +140,7 @@ def other_regency(db):
         request = add_request(db, village, creator, serial=serial)
         add_batch(db, request, creator, submitted=creator != "alice")
         add_file(db, request, creator)
+        add_import(db, village, creator)
 
 
 def _resolve(db, value: str) -> str:
@@ -140,6 +150,8 @@ def _resolve(db, value: str) -> str:
         return str(db.exec(select(Attachment.id).where(Attachment.village_code == value[5:])).first())
     if value.startswith("service:"):
         return str(db.exec(select(Service.id).where(Service.regency_code == value[8:])).first())
+    if value.startswith("import:"):
+        return str(db.exec(select(Import.id).where(Import.village_code == value[7:])).first())
     if value.startswith("batch:"):
         return str(db.exec(select(Batch.id).where(Batch.village_code == value[6:])).first())
     if value.startswith("request:"):
@@ -199,6 +211,7 @@ def test_another_scopes_objects_answer_404_and_stay_unchanged(app, client, db, o
     }
     assert {b.village_code: b.status for b in db.exec(select(Batch))}["35.16.11.2017"] == "draft"
     assert len(db.exec(select(Attachment)).all()) == 4
+    assert {i.status for i in db.exec(select(Import))} == {"checked"}  # no foreign import was committed
 
 
 def test_a_district_operator_sees_every_village_of_the_district_and_none_of_another(client, db):

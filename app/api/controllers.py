@@ -28,6 +28,7 @@ from app.accounts.guards import require_login, require_role
 from app.accounts.models import Role
 from app.accounts.service import load_current_user
 from app.accounts.tokens import user_for_token
+from app.api.imports import ImportApiController
 from app.attachments import service as files
 from app.attachments.controllers import file_store
 from app.batches import service as batches
@@ -73,6 +74,7 @@ class TokenAuthMiddleware(ASGIMiddleware):
 
 
 def api_error(request: Request, exc: Exception) -> Response[Any]:
+    extra: dict[str, Any] = {}
     if isinstance(exc, HTTPException):
         status, detail = exc.status_code, exc.detail
         extra = exc.extra if isinstance(exc.extra, dict) else {}
@@ -84,7 +86,8 @@ def api_error(request: Request, exc: Exception) -> Response[Any]:
     else:
         request.logger.exception("unhandled API error on %s", request.url.path)
         status, detail, errors = 500, "Terjadi kesalahan pada sistem.", []
-    return Response({"detail": detail, "errors": errors}, status_code=status)
+    others = {k: v for k, v in extra.items() if k != "errors"}
+    return Response({"detail": detail, "errors": errors, **others}, status_code=status)
 
 
 def _request_out(r: ResidentRequest, *, full: bool = False) -> dict[str, Any]:
@@ -388,7 +391,7 @@ def build_api_router(config: PortalConfig, db: Database) -> Router:
 
     return Router(
         path=config.url("/api/v1"),
-        route_handlers=[ApiController],
+        route_handlers=[ApiController, ImportApiController],
         middleware=[TokenAuthMiddleware(db)],
         guards=[require_login],
         dependencies={

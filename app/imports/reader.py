@@ -1,0 +1,212 @@
+"""Reading an uploaded spreadsheet into a header and rows, refusing files that cannot be used with a
+reason in Indonesian. XLSX, XLS and ODS are read by python-calamine; CSV by the standard library."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import python_calamine
+
+from app.catalog.definitions import BY_CODE
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 10_000
+MAX_COLUMNS = 80
+MAX_UNPACKED = 200 * 1024 * 1024
+"""A workbook is a zip: what it unpacks to is limited too (a zip bomb is small until opened)."""
+MAX_RATIO = 200
+EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
+DATA_SHEET_NAMES = ("data", "permohonan")
+
+
+class FileProblem(Exception):
+    """The whole file cannot be used; the message says why and what to do, in Indonesian."""
+
+
+@dataclass
+class Table:
+    header: list[str]
+    header_row: int
+    """The header's row number in the sheet (1 in the templates)."""
+    rows: list[tuple[int, list[Any]]]
+    """(the sheet's own row number, the cells) for every non-empty row below the header."""
+    sheet: str = ""
+    """The sheet read (a per-service template names its sheet after the service code)."""
+
+
+def extension_of(file_name: str) -> str:
+    name = file_name.lower().strip()
+    return next((ext for ext in EXTENSIONS if name.endswith(ext)), "")
+
+
+def read_table(file_name: str, data: bytes) -> Table:
+    ext = extension_of(file_name)
+    if not ext:
+        raise FileProblem("Jenis berkas tidak didukung. Unggah berkas .xlsx, .xls, .ods atau .csv.")
+    if not data:
+        raise FileProblem("Berkas kosong. Isi templat lalu unggah lagi.")
+    if len(data) > MAX_BYTES:
+        raise FileProblem(
+            f"Berkas {len(data) / 1024 / 1024:.1f} MB melebihi batas {MAX_BYTES // 1024 // 1024} MB. "
+            f"Bagi menjadi beberapa berkas (paling banyak {MAX_ROWS:,} baris per berkas).".replace(",", ".")
+        )
+    if ext == ".csv":
+        cells, sheet = _read_csv(data), ""
+    else:
+        cells, sheet = _read_workbook(ext, data)
+    table = _table_of(cells)
+    table.sheet = sheet
+    return table
+
+
+def _read_csv(data: bytes) -> list[list[Any]]:
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise FileProblem("Berkas ini buku kerja Excel yang diberi nama .csv. Simpan ulang sebagai .xlsx lalu unggah.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if "\x00" in text:
+        raise FileProblem("Berkas CSV rusak atau bukan teks. Simpan ulang dari Excel sebagai CSV (UTF-8).")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = []
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        rows.append(row)
+        if len(rows) > MAX_ROWS + 50:
+            break
+    return rows
+
+
+def _read_workbook(ext: str, data: bytes) -> tuple[list[list[Any]], str]:
+    if ext in (".xlsx", ".ods"):
+        if data.startswith(b"\xd0\xcf\x11\xe0"):
+            raise FileProblem(
+                "Buku kerja ini dilindungi kata sandi (atau berformat .xls lama). Buka di Excel, hapus kata "
+                "sandinya (File → Info → Protect Workbook), simpan sebagai .xlsx, lalu unggah lagi."
+            )
+        _check_zip(ext, data)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except python_calamine.PasswordError as exc:
+        raise FileProblem(
+            "Buku kerja ini dilindungi kata sandi. Hapus kata sandinya di Excel, simpan, lalu unggah lagi."
+        ) from exc
+    except Exception as exc:  # calamine raises several kinds for damaged files
+        raise FileProblem(
+            "Berkas tidak dapat dibaca: rusak atau bukan buku kerja yang sah. Buka di Excel atau LibreOffice, "
+            "simpan ulang sebagai .xlsx, lalu unggah lagi."
+        ) from exc
+    names = workbook.sheet_names
+    if not names:
+        raise FileProblem("Buku kerja tidak berisi lembar kerja.")
+    chosen = next((n for n in names if n.strip().casefold() in DATA_SHEET_NAMES or n.strip() in BY_CODE), names[0])
+    try:
+        sheet = workbook.get_sheet_by_name(chosen)
+        if sheet.height > MAX_ROWS + 50:
+            raise FileProblem(_too_many_rows())
+        rows = sheet.to_python(skip_empty_area=False)
+        merged = sheet.merged_cell_ranges or []
+    except FileProblem:
+        raise
+    except Exception as exc:
+        raise FileProblem("Lembar kerja tidak dapat dibaca. Simpan ulang sebagai .xlsx lalu unggah lagi.") from exc
+    header_index = next((i for i, row in enumerate(rows) if any(_filled(c) for c in row)), None)
+    for (r1, c1), (r2, c2) in merged:
+        if header_index is not None and r1 <= header_index <= r2:
+            raise FileProblem(
+                f"Judul kolom di baris {header_index + 1} memakai sel gabungan (merge) "
+                f"{_cell_name(r1, c1)}:{_cell_name(r2, c2)}. Pisahkan selnya (Unmerge) sehingga setiap kolom "
+                "punya judul sendiri, seperti di templat."
+            )
+    return rows, chosen.strip()
+
+
+def _check_zip(ext: str, data: bytes) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise FileProblem(
+            "Berkas tidak dapat dibaca: rusak atau bukan buku kerja yang sah. Simpan ulang sebagai .xlsx lalu "
+            "unggah lagi."
+        ) from exc
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED or any(m.compress_size and m.file_size / m.compress_size > MAX_RATIO for m in members):
+        raise FileProblem("Isi berkas terlalu besar setelah dibuka (bukan buku kerja biasa). Berkas ditolak.")
+    names = {m.filename for m in members}
+    if "EncryptedPackage" in names:
+        raise FileProblem("Buku kerja ini dilindungi kata sandi. Hapus kata sandinya di Excel lalu unggah lagi.")
+    # Formulas: the value read would be whatever Excel last computed, and a formula copied down a column
+    # gives every row the same "NIK". Clerks paste values instead.
+    for name in sorted(names):
+        if (ext == ".xlsx" and name.startswith("xl/worksheets/") and name.endswith(".xml")) or (
+            ext == ".ods" and name == "content.xml"
+        ):
+            xml = archive.read(name)
+            found = re.search(rb'<c r="([A-Z]+[0-9]+)"[^>]*>\s*<f[ >]', xml) if ext == ".xlsx" else None
+            if found or (ext == ".ods" and b"table:formula=" in xml):
+                where = f" (mis. sel {found.group(1).decode()})" if found else ""
+                raise FileProblem(
+                    f"Berkas berisi rumus (formula){where}. Salin semua data lalu tempel sebagai nilai "
+                    "(Tempel Spesial → Nilai) sebelum mengunggah."
+                )
+
+
+def _too_many_rows() -> str:
+    return f"Berkas berisi lebih dari {MAX_ROWS:,} baris. Bagi menjadi beberapa berkas.".replace(",", ".")
+
+
+def _cell_name(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def _filled(cell: Any) -> bool:
+    return cell is not None and (not isinstance(cell, str) or cell.strip() != "")
+
+
+def _table_of(cells: list[list[Any]]) -> Table:
+    header_index = next((i for i, row in enumerate(cells) if any(_filled(c) for c in row)), None)
+    if header_index is None:
+        raise FileProblem("Berkas tidak berisi data. Isi baris di bawah judul kolom lalu unggah lagi.")
+    header = [str(c).strip() if _filled(c) else "" for c in cells[header_index]]
+    while header and not header[-1]:
+        header.pop()
+    if len(header) > MAX_COLUMNS:
+        raise FileProblem(f"Berkas berisi {len(header)} kolom; templat paling banyak {MAX_COLUMNS}. Pakai templat.")
+    rows = []
+    for index in range(header_index + 1, len(cells)):
+        row = cells[index]
+        if any(_filled(c) for c in row):
+            rows.append((index + 1, [_plain(c) for c in row[: len(header)]] + [""] * (len(header) - len(row))))
+    if not rows:
+        raise FileProblem("Berkas hanya berisi judul kolom. Isi datanya di baris berikutnya lalu unggah lagi.")
+    if len(rows) > MAX_ROWS:
+        raise FileProblem(_too_many_rows())
+    return Table(header=header, header_row=header_index + 1, rows=rows)
+
+
+def _plain(cell: Any) -> Any:
+    """Cells as the checks expect them: text stripped; dates as dates; numbers as numbers."""
+    if isinstance(cell, str):
+        return cell.strip()
+    if isinstance(cell, datetime):
+        return cell.date() if cell.time() == time(0) else cell
+    if cell is None:
+        return ""
+    if isinstance(cell, (date, time, int, float, bool)):
+        return cell
+    return str(cell)
