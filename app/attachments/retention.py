@@ -1,6 +1,7 @@
-"""Retention of scans (UU PDP): a clerk's scans of a resident's documents are needed while the request is
-open. Once it is completed or rejected they are kept for a stated period (``PORTAL_SCAN_RETENTION_DAYS``)
-and then deleted, rows and bytes. Documents issued by Dukcapil are the resident's output and are kept."""
+"""Retention (UU PDP): a clerk's scans of a resident's documents are needed while the request is open. Once
+it is completed or rejected they are kept for a stated period (``PORTAL_SCAN_RETENTION_DAYS``) and then
+deleted, rows and bytes. Documents issued by Dukcapil are the resident's output and are kept. Spreadsheet
+imports older than the same period lose their copies of the rows (the counts and problems stay)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from app.attachments.models import Attachment, FileKind
 from app.attachments.storage import FileStore
 from app.audit.service import record
 from app.db import utcnow
+from app.imports.models import Import
 from app.requests.models import Request, Status
 
 FINAL = (Status.COMPLETED.value, Status.REJECTED.value)
@@ -31,6 +33,8 @@ class PurgeResult:
     files: int = 0
     blobs: int = 0
     bytes: int = 0
+    imports: int = 0
+    """Spreadsheet imports whose copied rows were removed."""
 
 
 def scans_deleted_after(status: str, status_changed_at: datetime, retention_days: int) -> datetime | None:
@@ -64,9 +68,19 @@ def purge_scans(
     for row in due:
         by_request[row.request_id].append(row)
     result.requests, result.files = len(by_request), len(due)
+    # Spreadsheet imports keep copies of rows (NIKs, names) for the preview and the error report.
+    old_imports = select(Import.id).where(Import.created_at < cutoff, Import.rows_removed_at.is_(None))
+    result.imports = len(session.exec(old_imports).all())
     if dry_run:
         result.bytes = sum(row.size for row in due)
         return result
+    session.execute(
+        update(Import)
+        .where(Import.id.in_(old_imports.scalar_subquery()))
+        .values(bad_rows=[], good_rows=[], rows_removed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
     digests: set[str] = set()
     for request_ids in _chunks(list(by_request), CHUNK):
         for request_id in request_ids:

@@ -59,3 +59,5 @@ class Import(SQLModel, table=True):
     created: int = 0
     batch_id: int | None = Field(default=None, foreign_key="portal_batch.id")
     committed_at: datetime | None = None
+    rows_removed_at: datetime | None = None
+    """When the retention clean-up removed the copied rows (``bad_rows``, ``good_rows``)."""

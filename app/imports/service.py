@@ -398,6 +398,8 @@ def commit(
         raise IllegalTransition("Impor ini sudah disimpan; permohonannya tidak dibuat dua kali.")
     if item.status != ImportStatus.CHECKED.value:
         raise IllegalTransition("Berkas ini ditolak; perbaiki lalu unggah lagi.")
+    if item.rows_removed_at is not None:
+        raise IllegalTransition("Salinan baris impor ini sudah dihapus (masa simpan); unggah ulang berkasnya.")
     earlier = earlier_commit(session, item)
     if earlier is not None:
         raise IllegalTransition(

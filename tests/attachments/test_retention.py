@@ -13,7 +13,7 @@ from app.attachments.models import Attachment
 from app.attachments.storage import FileStore
 from app.audit.models import AuditEntry
 from app.db import utcnow
-from tests.conftest import PDF_BYTES, add_file, add_request, login
+from tests.conftest import PDF_BYTES, add_file, add_request, csrf_from, login
 
 SHARED = b"%PDF-1.4\n% a family card scanned once, used for two requests\n%%EOF\n"
 ONLY_A = b"%PDF-1.4\n% a birth certificate scan\n%%EOF\n"
@@ -75,3 +75,22 @@ def test_purge_deletes_old_scans_and_keeps_everything_else(run, db, client, port
 
     again = run("purge-scans")
     assert "deleted 0 scans of 0 requests" in again.text
+
+
+def test_old_imports_lose_their_row_copies(run, db, client):
+    from tests.conftest import add_import
+
+    old, recent = add_import(db, "35.16.11.2017", "alice"), add_import(db, "35.16.11.2017", "alice")
+    old.created_at = utcnow() - timedelta(days=91)
+    old.bad_rows = [[3, "3516111208900001", "WARGA"]]
+    db.add(old)
+    db.commit()
+    result = run("purge-scans")
+    assert "Rows copied by 1 older spreadsheet imports deleted." in result.text
+    db.expire_all()
+    assert (old.bad_rows, old.good_rows, old.rows_removed_at is not None) == ([], [], True)
+    assert recent.good_rows and recent.rows_removed_at is None
+    login(client, "alice")
+    page = client.get(f"/impor/{old.id}").text
+    assert "Salinan baris berkas ini sudah dihapus" in page and "Simpan 1 permohonan" not in page
+    assert client.post(f"/impor/{old.id}/simpan", data={"_csrf_token": csrf_from(page)}).status_code == 409

@@ -120,3 +120,82 @@ def test_dates_and_numbers_as_clerks_type_them(client, db):
     values = [g["values"] for g in item.good_rows]
     assert {v["birth_date"] for v in values} == {"1990-08-12"}
     assert {v["rt"] for v in values} == {"003"} and {v["phone"] for v in values} == {"081234567890"}
+
+
+def _ods(rows: list[list[str]]) -> bytes:
+    """A minimal OpenDocument spreadsheet (what LibreOffice Calc saves), text cells only."""
+
+    def cell(value: str) -> str:
+        value = str(value).replace("&", "&amp;").replace("<", "&lt;")
+        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="KTP_BARU">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        archive.writestr("META-INF/manifest.xml", manifest, zipfile.ZIP_DEFLATED)
+        archive.writestr("content.xml", content, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _xls(rows: list[list[str]]) -> bytes:
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("KTP_BARU")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("name", "writer"), [("data.ods", _ods), ("data.xls", _xls)])
+def test_ods_and_legacy_xls_are_read(client, db, name, writer):
+    login(client, "alice")
+    rows = [HEADER, [str(v) for v in _good_row(1)], [str(v) for v in _good_row(2)]]
+    response = upload(client, writer(rows), name=name)
+    db.expire_all()
+    item = db.get(Import, int(response.headers["location"].rsplit("/", 1)[1]))
+    assert (item.status, item.service_code, item.rows, item.valid) == ("checked", "KTP_BARU", 2, 2), item.problem
+
+
+def test_extra_columns_warn_and_open_requests_warn(client, db):
+    from tests.conftest import add_request
+
+    login(client, "alice")
+    existing = add_request(db, "35.16.11.2017", "alice", serial=1)  # KTP_BARU, still a draft
+    rows = [["No", *HEADER], ["1", *[str(v) for v in _good_row(1)]], ["2", *[str(v) for v in _good_row(2)]]]
+    response = upload(client, _xls(rows), name="data.xls")
+    db.expire_all()
+    item = db.get(Import, int(response.headers["location"].rsplit("/", 1)[1]))
+    assert (item.valid, item.invalid, item.warnings) == (2, 0, 2)
+    notes = {(e["row"], e["column"]): e["message"] for e in item.errors}
+    assert notes[(1, "No")] == "Kolom tidak dikenal; isinya diabaikan."
+    assert existing.number in notes[(2, "NIK")] and "masih berjalan" in notes[(2, "NIK")]
+
+
+def test_a_file_over_the_size_limit_is_refused(client, db):
+    from app.imports.reader import MAX_BYTES
+
+    login(client, "alice")
+    line = ",".join(map(str, _good_row(1))) + "\n"
+    data = (",".join(HEADER) + "\n" + line * (MAX_BYTES // len(line) + 1)).encode()
+    assert "melebihi batas 10 MB" in _refused(client, db, data, name="besar.csv", service="KTP_BARU")

@@ -41,6 +41,7 @@ def upgrade() -> None:
     sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('committed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('rows_removed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['batch_id'], ['portal_batch.id'], ),
     sa.ForeignKeyConstraint(['created_by'], ['portal_user.id'], ),
     sa.ForeignKeyConstraint(['village_code'], ['portal_region.code'], ),
