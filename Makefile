@@ -11,7 +11,8 @@ PORT ?= 8000
 
 # Pango and HarfBuzz's subsetter for WeasyPrint (letters), fonts for the letters and for Chromium.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation2 fonts-dejavu-core
-TEST_SYSTEM_PACKAGES := chromium
+# Chromium for browser tests; poppler-utils (pdftotext, pdftoppm, pdfinfo, pdffonts) to read letters in tests.
+TEST_SYSTEM_PACKAGES := chromium poppler-utils
 BENCH_SYSTEM_PACKAGES := wrk
 
 .PHONY: help install install-test system-packages test-system-packages run migrate seed-demo test bench lint format clean

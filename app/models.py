@@ -9,6 +9,7 @@ from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
 from app.imports.models import Import
+from app.letters.models import Letter, LetterSettings
 from app.notifications.models import Notification
 from app.ratelimit import RateLimit
 from app.regions.models import Region
@@ -25,6 +26,8 @@ __all__ = [
     "BatchItem",
     "Counter",
     "Import",
+    "Letter",
+    "LetterSettings",
     "LoginThrottle",
     "Notification",
     "RateLimit",

@@ -31,6 +31,13 @@ from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
 from app.imports.controllers import ImportController
+from app.letters.controllers import (
+    download_letter,
+    issue_batch_letters,
+    issue_request_letters,
+    verify_page,
+    verify_upload,
+)
 from app.notifications.controllers import notifications
 from app.public.controllers import status_check, status_form
 from app.regions.controllers import RegionController
@@ -53,6 +60,11 @@ ROUTE_HANDLERS = [
     upload_output,
     download,
     remove,
+    issue_request_letters,
+    issue_batch_letters,
+    download_letter,
+    verify_page,
+    verify_upload,
 ]
 
 

@@ -31,6 +31,7 @@ from app.catalog.service import ensure_catalog
 from app.config import PortalConfig
 from app.db import make_engine
 from app.imports.models import Import
+from app.letters.models import Letter, LetterSettings
 from app.main import create_app
 from app.notifications.models import Notification
 from app.ratelimit import RateLimit
@@ -141,6 +142,8 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
         for model in (
             ApiToken,
             Import,
+            Letter,
+            LetterSettings,
             Notification,
             RateLimit,
             Attachment,
@@ -162,7 +165,18 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
                 delete(Region).where(Region.level == level, ~Region.code.startswith("35.16"), Region.code != "35")
             )
         session.execute(
-            update(Region).values(office_address=None, phone=None, head_title=None, head_name=None, updated_at=None)
+            update(Region).values(
+                office_address=None,
+                phone=None,
+                head_title=None,
+                head_name=None,
+                head_nip=None,
+                sign_as=None,
+                signer_title=None,
+                signer_name=None,
+                signer_nip=None,
+                updated_at=None,
+            )
         )
         session.commit()
 
@@ -367,3 +381,23 @@ def add_import(db: Session, village_code: str, creator: str) -> Import:
     db.add(item)
     db.commit()
     return item
+
+
+def add_letter(db: Session, request: Request) -> object:
+    """The receipt of ``request``, issued for real (rendered, numbered, stored)."""
+    from datetime import date
+
+    from app.attachments.storage import FileStore
+    from app.letters import service
+    from app.letters.models import LetterKind
+
+    config = db.info["portal_config"]
+    return service.issue(
+        db,
+        config,
+        FileStore(config.data_dir / "files"),
+        LetterKind.RECEIPT,
+        request=request,
+        actor=None,
+        today=date(2026, 11, 23),
+    )

@@ -18,9 +18,10 @@ from app.batches.models import Batch
 from app.catalog.models import Service
 from app.catalog.service import ensure_catalog
 from app.imports.models import Import
+from app.letters.models import Letter
 from app.regions.models import Region
 from app.requests.models import Request
-from tests.conftest import PEOPLE, add_batch, add_file, add_import, add_request, csrf_from, login
+from tests.conftest import PEOPLE, add_batch, add_file, add_import, add_letter, add_request, csrf_from, login
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("alice", own="35.16.11.2017", foreign="35.16.12.2007"),  # other district
         Case("dave", own="35.16.11.2009", foreign="35.16.12.2007"),
         Case("frank", own="35.16.12.2007", foreign="35.15.01.2001"),  # other regency
+    ],
+    "/wilayah/desa/{code:str}/pratinjau-surat.pdf": [
+        Case("alice", own="35.16.11.2017", foreign="35.16.11.2009"),
+        Case("grace", own="35.16.12.2007", foreign="35.15.01.2001"),
     ],
     "/wilayah/kecamatan/{code:str}": [
         Case("alice", own="35.16.11", foreign="35.16.12"),
@@ -87,6 +92,19 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("frank", own="file:35.16.12.2007", foreign="file:35.15.01.2001"),
     ],
     "/lampiran/{attachment_id:int}/hapus": [Case("alice", own="file:35.16.11.2017", foreign="file:35.16.11.2009")],
+    "/permohonan/{request_id:int}/surat": [
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
+        Case("dave", own="request:35.16.11.2009", foreign="request:35.16.12.2007"),
+    ],
+    "/kiriman/{batch_id:int}/surat": [
+        Case("bob", own="batch:35.16.11.2009", foreign="batch:35.16.11.2017"),
+        Case("frank", own="batch:35.16.12.2007", foreign="batch:35.15.01.2001"),
+    ],
+    "/surat/{letter_id:int}": [
+        Case("alice", own="letter:35.16.11.2017", foreign="letter:35.16.11.2009"),
+        Case("dave", own="letter:35.16.11.2009", foreign="letter:35.16.12.2007"),
+        Case("frank", own="letter:35.16.12.2007", foreign="letter:35.15.01.2001"),
+    ],
     "/impor/{import_id:int}": [
         Case("alice", own="import:35.16.11.2017", foreign="import:35.16.11.2009"),
         Case("carol", own="import:35.16.12.2007", foreign="import:35.16.11.2017"),
@@ -103,7 +121,7 @@ SCOPE_CASES: dict[str, list[Case]] = {
 }
 
 # Routes with parameters that carry no villager data.
-NOT_SCOPED = {"/static/{file_path:path}"}
+NOT_SCOPED = {"/static/{file_path:path}", "/verify/{token:str}"}  # the public check: a random token, no data
 
 
 @pytest.fixture
@@ -141,6 +159,7 @@ def other_regency(db):
         add_batch(db, request, creator, submitted=creator != "alice")
         add_file(db, request, creator)
         add_import(db, village, creator)
+        add_letter(db, request)
 
 
 def _resolve(db, value: str) -> str:
@@ -150,6 +169,8 @@ def _resolve(db, value: str) -> str:
         return str(db.exec(select(Attachment.id).where(Attachment.village_code == value[5:])).first())
     if value.startswith("service:"):
         return str(db.exec(select(Service.id).where(Service.regency_code == value[8:])).first())
+    if value.startswith("letter:"):
+        return str(db.exec(select(Letter.id).where(Letter.village_code == value[7:])).first())
     if value.startswith("import:"):
         return str(db.exec(select(Import.id).where(Import.village_code == value[7:])).first())
     if value.startswith("batch:"):

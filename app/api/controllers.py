@@ -29,6 +29,7 @@ from app.accounts.models import Role
 from app.accounts.service import load_current_user
 from app.accounts.tokens import user_for_token
 from app.api.imports import ImportApiController
+from app.api.letters import LetterApiController
 from app.attachments import service as files
 from app.attachments.controllers import file_store
 from app.batches import service as batches
@@ -391,7 +392,7 @@ def build_api_router(config: PortalConfig, db: Database) -> Router:
 
     return Router(
         path=config.url("/api/v1"),
-        route_handlers=[ApiController, ImportApiController],
+        route_handlers=[ApiController, ImportApiController, LetterApiController],
         middleware=[TokenAuthMiddleware(db)],
         guards=[require_login],
         dependencies={

@@ -19,6 +19,7 @@ from app.attachments.storage import FileStore
 from app.audit.service import record
 from app.db import utcnow
 from app.imports.models import Import
+from app.letters.models import Letter
 from app.requests.models import Request, Status
 
 FINAL = (Status.COMPLETED.value, Status.REJECTED.value)
@@ -98,7 +99,7 @@ def purge_scans(
             digests.update(r.sha256 for r in rows)
         session.commit()
     for chunk in _chunks(sorted(digests), CHUNK):
-        still_used = set(session.exec(select(Attachment.sha256).where(Attachment.sha256.in_(chunk))))
+        still_used = _used(session, chunk)
         for digest in chunk:
             if digest not in still_used:
                 result.bytes += store.delete(digest)
@@ -109,13 +110,19 @@ def purge_scans(
     return result
 
 
+def _used(session: Session, digests: list[str]) -> set[str]:
+    """Which of these stored files a row still names (an attachment or an issued letter)."""
+    used = set(session.exec(select(Attachment.sha256).where(Attachment.sha256.in_(digests))))
+    return used | set(session.exec(select(Letter.sha256).where(Letter.sha256.in_(digests))))
+
+
 def purge_orphans(session: Session, store: FileStore, *, grace_seconds: int = ORPHAN_GRACE) -> tuple[int, int]:
-    """Delete stored files that no attachment names (scans a clerk removed from a draft); returns how many
-    and their size."""
+    """Delete stored files that no attachment or letter names (scans a clerk removed from a draft); returns
+    how many and their size."""
     deadline = time.time() - grace_seconds
     count = size = 0
     for chunk in _chunks(list(store.digests()), CHUNK):
-        used = set(session.exec(select(Attachment.sha256).where(Attachment.sha256.in_(chunk))))
+        used = _used(session, chunk)
         for digest in chunk:
             if digest not in used and store.modified_at(digest) < deadline:
                 size += store.delete(digest)

@@ -17,6 +17,8 @@ from app.batches import service
 from app.batches.models import BATCH_STATUS_LABELS, BatchStatus
 from app.catalog.service import services_for
 from app.db import utcnow
+from app.letters import service as letters
+from app.letters.models import KIND_LABELS as LETTER_LABELS
 from app.requests.models import STATUS_LABELS
 from app.requests.service import Filters, list_requests
 from app.requests.validation import mask_number
@@ -113,6 +115,10 @@ class BatchController(Controller):
                     s.code: s.name for s in services_for(db_session, batch.village_code, only_active=False)
                 },
                 "now": utcnow(),
+                "letters": letters.letters_of(db_session, f"batch:{batch.id}"),
+                "letter_labels": LETTER_LABELS,
+                "due": letters.due_kinds_for_batch(batch),
+                "issue_url": renderer.config.url(f"/kiriman/{batch.id}/surat"),
             },
             status_code=status_code,
         )

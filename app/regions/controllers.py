@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -10,6 +11,7 @@ from litestar.params import FromPath
 
 from app.accounts.guards import require_role
 from app.accounts.models import Role
+from app.letters.service import preview_receipt
 from app.regions import service
 from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
 
@@ -62,6 +64,19 @@ class RegionController(Controller):
                 "can_edit": _may_edit_profile(user, village.code),
                 "fields": service.PROFILE_FIELDS,
             },
+        )
+
+    @get("/desa/{code:str}/pratinjau-surat.pdf", sync_to_thread=True)
+    def letter_preview(
+        self, request: Request, code: FromPath[str], db_session: DbSession, config: Settings
+    ) -> Response[bytes]:
+        """A sample receipt with the village's current profile, to check the kop and the signature block."""
+        village = service.get_village_in_scope(db_session, request.scope["user"], code)
+        body = preview_receipt(db_session, config, village.code, today=datetime.now(config.tz).date())
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={"content-disposition": f'inline; filename="contoh-surat-{village.code}.pdf"'},
         )
 
     @post("/desa/{code:str}", sync_to_thread=True)

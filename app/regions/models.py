@@ -26,4 +26,11 @@ class Region(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
     head_title: str | None = Field(default=None, max_length=60)
     head_name: str | None = Field(default=None, max_length=100)
+    head_nip: str | None = Field(default=None, max_length=30)
+    """The head's identifier (NIP for civil servants; a village head has none)."""
+    sign_as: str | None = Field(default=None, max_length=4)
+    """How letters are signed when not by the head: ``a.n.`` (on behalf), ``Plt.`` or ``Plh.`` (acting)."""
+    signer_title: str | None = Field(default=None, max_length=60)
+    signer_name: str | None = Field(default=None, max_length=100)
+    signer_nip: str | None = Field(default=None, max_length=30)
     updated_at: datetime | None = None

@@ -225,9 +225,15 @@ def get_village_in_scope(session: Session, user: object, code: str) -> Region:
 PROFILE_FIELDS = {
     "office_address": ("Alamat kantor", 200),
     "phone": ("Telepon", 30),
-    "head_title": ("Jabatan penanda tangan", 60),
-    "head_name": ("Nama penanda tangan", 100),
+    "head_title": ("Jabatan kepala", 60),
+    "head_name": ("Nama kepala", 100),
+    "head_nip": ("NIP kepala (bila ada)", 30),
+    "sign_as": ("Surat ditandatangani (kosong: oleh kepala; a.n., Plt. atau Plh.)", 4),
+    "signer_title": ("Jabatan yang menandatangani a.n./Plt./Plh.", 60),
+    "signer_name": ("Nama yang menandatangani a.n./Plt./Plh.", 100),
+    "signer_nip": ("NIP yang menandatangani (bila ada)", 30),
 }
+SIGN_AS = ("a.n.", "Plt.", "Plh.")
 
 
 def validate_profile(form: dict[str, str]) -> tuple[dict[str, str | None], dict[str, str]]:
@@ -242,6 +248,20 @@ def validate_profile(form: dict[str, str]) -> tuple[dict[str, str | None], dict[
     phone = values.get("phone")
     if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
         errors["phone"] = "Telepon hanya boleh berisi angka, spasi, +, - dan tanda kurung."
+    sign_as = values.get("sign_as")
+    if sign_as:
+        match = next((s for s in SIGN_AS if s.casefold() == sign_as.casefold().rstrip(".") + "."), None)
+        if match is None:
+            errors["sign_as"] = "Isi a.n., Plt. atau Plh., atau kosongkan bila kepala sendiri yang menandatangani."
+        else:
+            values["sign_as"] = match
+            if not values.get("signer_name"):
+                errors["signer_name"] = f"Isi nama pejabat yang menandatangani ({match})."
+    for key in ("head_nip", "signer_nip"):
+        nip = (values.get(key) or "").replace(" ", "")
+        if nip and not (nip.isdigit() and len(nip) == 18):
+            errors[key] = "NIP terdiri dari 18 angka."
+        values[key] = nip or None
     return values, errors
 
 

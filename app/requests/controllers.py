@@ -20,6 +20,8 @@ from app.audit.service import record
 from app.catalog import service as catalog
 from app.config import PortalConfig
 from app.db import utcnow
+from app.letters import service as letters
+from app.letters.models import KIND_LABELS as LETTER_LABELS
 from app.regions.service import village_names
 from app.requests import export, service
 from app.requests.models import STATUS_LABELS, Status
@@ -224,6 +226,10 @@ class RequestController(Controller):
                 "status_labels": STATUS_LABELS,
                 "moves": allowed_moves(item.status, user.role),
                 "editable": item.status in service.EDITABLE and user.role == Role.CLERK,
+                "letters": letters.letters_of(db_session, f"request:{item.id}"),
+                "letter_labels": LETTER_LABELS,
+                "due": letters.due_kinds_for_request(item),
+                "issue_url": config.url(f"/permohonan/{item.id}/surat"),
                 "scans_until": scans_until,
                 "scans_purged": scans_until is not None and scans_until <= utcnow(),
                 "retention_days": config.scan_retention_days,

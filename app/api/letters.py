@@ -1,0 +1,84 @@
+"""JSON API v1 for letters: list a request's or batch's letters (issuing what its stage calls for) and
+download the stored bytes. Scoped like the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath
+
+from app.attachments.controllers import file_store
+from app.batches.service import get_batch
+from app.config import PortalConfig
+from app.letters import service
+from app.letters.models import Letter
+from app.requests.service import get_request
+from app.web import DbSession, Settings, client_ip
+
+
+def letter_out(letter: Letter, config: PortalConfig) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "kind": letter.kind,
+        "number": letter.number,
+        "issued_at": letter.issued_at.isoformat(),
+        "sha256": letter.sha256,
+        "status": letter.status,
+        "download_url": config.url(f"/api/v1/letters/{letter.id}/pdf"),
+        "verify_url": f"{config.public_url}{config.url('/verify/' + letter.token)}",
+    }
+
+
+class LetterApiController(Controller):
+    path = "/"
+
+    @get("/requests/{request_id:int}/letters", sync_to_thread=True)
+    def request_letters(
+        self, request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
+    ) -> list[dict[str, Any]]:
+        """The request's letters; the receipt (and, once completed, the completion slip) is issued if missing."""
+        user = request.scope["user"]
+        item = get_request(db_session, user, request_id)
+        letters = service.issue_due(
+            db_session,
+            config,
+            file_store(config),
+            request=item,
+            actor=user,
+            today=datetime.now(config.tz).date(),
+            ip=client_ip(request),
+        )
+        return [letter_out(x, config) for x in letters]
+
+    @get("/batches/{batch_id:int}/letters", sync_to_thread=True)
+    def batch_letters(
+        self, request: Request, batch_id: FromPath[int], db_session: DbSession, config: Settings
+    ) -> list[dict[str, Any]]:
+        """The batch's letters; the cover letter (once sent) and the review result (once reviewed) are issued."""
+        user = request.scope["user"]
+        batch = get_batch(db_session, user, batch_id)
+        letters = service.issue_due(
+            db_session,
+            config,
+            file_store(config),
+            batch=batch,
+            actor=user,
+            today=datetime.now(config.tz).date(),
+            ip=client_ip(request),
+        )
+        return [letter_out(x, config) for x in letters]
+
+    @get("/letters/{letter_id:int}/pdf", sync_to_thread=True)
+    def letter_pdf(
+        self, request: Request, letter_id: FromPath[int], db_session: DbSession, config: Settings
+    ) -> Response[bytes]:
+        """The letter's stored bytes, exactly as issued."""
+        letter = service.get_letter(db_session, request.scope["user"], letter_id)
+        name = service.download_name(letter, service.subject_number(db_session, letter))
+        return Response(
+            file_store(config).get(letter.sha256),
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )

@@ -1,0 +1,430 @@
+"""Rules for letters: which letter each stage calls for, the data it prints, its number (a gap-free sequence
+per issuing office, kind and year), issuing it once and immutably, new versions when the data changes,
+and verification by token."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import Counter as Tally
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from litestar.exceptions import NotFoundException
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.accounts.scope import get_in_scope, scope_filter
+from app.attachments.models import Attachment, FileKind
+from app.attachments.storage import FileStore
+from app.audit.service import record
+from app.batches.models import Batch, BatchStatus
+from app.batches.service import items_of
+from app.catalog import service as catalog
+from app.catalog.definitions import BY_CODE
+from app.config import PortalConfig
+from app.db import utcnow
+from app.letters.models import (
+    CLASSIFICATION,
+    DEFAULT_NUMBER_FORMAT,
+    KIND_CODES,
+    KIND_LABELS,
+    Letter,
+    LetterKind,
+    LetterSettings,
+    LetterStatus,
+)
+from app.letters.render import qr_data_uri, renderer, roman
+from app.regions.models import LEVEL_DISTRICT, LEVEL_REGENCY, Region
+from app.regions.service import region_path
+from app.requests.models import Request, Status
+from app.requests.validation import mask_name, mask_number
+from app.sequences import next_value
+
+SIGN_AS = ("a.n.", "Plt.", "Plh.")
+DECISION_LABELS = {"approved": "Disetujui", "rejected": "Ditolak", "returned": "Dikembalikan untuk perbaikan"}
+
+
+class LetterNotDue(Exception):
+    """The request or batch is not at a stage that calls for this letter."""
+
+
+@dataclass(frozen=True)
+class Office:
+    code: str
+    kop_lines: tuple[str, ...]
+    kop_office: str
+    office_name: str
+    name_line: str
+    address_line: str
+    place: str
+
+
+def settings_for(session: Session, region_code: str) -> LetterSettings:
+    regency = ".".join(region_code.split(".")[:2])
+    return session.get(LetterSettings, regency) or LetterSettings(regency_code=regency)
+
+
+def _office(path: list[Region]) -> Office:
+    """The kop surat of the last region in ``path`` (a village or a district)."""
+    by_level = {r.level: r for r in path}
+    regency, office = by_level[LEVEL_REGENCY], path[-1]
+    kind = "Kabupaten" if regency.kind == "kabupaten" else "Kota"
+    lines = [f"Pemerintah {kind} {regency.name.removeprefix('Kabupaten ').removeprefix('Kota ')}"]
+    if office.level > LEVEL_DISTRICT:
+        lines.append(f"Kecamatan {by_level[LEVEL_DISTRICT].name}")
+        office_name = f"{office.kind.capitalize()} {office.name}"
+        kop_office = f"{'Pemerintah Desa' if office.kind == 'desa' else 'Kelurahan'} {office.name}"
+    else:
+        office_name = f"Kecamatan {office.name}"
+        kop_office = office_name
+    address = office.office_address or f"{office_name}, {regency.name}"
+    if office.phone:
+        address += f" · Telepon {office.phone}"
+    if office.postal_code:
+        address += f" · Kode Pos {office.postal_code}"
+    return Office(
+        code=office.code,
+        kop_lines=tuple(lines),
+        kop_office=kop_office,
+        office_name=office_name,
+        name_line=f"{office_name}, {regency.name}",
+        address_line=address,
+        place=office.name,
+    )
+
+
+def _signer(office: Region) -> dict[str, str | None]:
+    """The signature block: the head, or someone signing on their behalf (a.n.) or acting (Plt./Plh.)."""
+    default_title = (
+        f"Kepala {office.kind.capitalize()} {office.name}" if office.level > LEVEL_DISTRICT else f"Camat {office.name}"
+    )
+    head_title = office.head_title or default_title
+    if office.sign_as in SIGN_AS and office.signer_name:
+        title = office.signer_title or head_title
+        if office.sign_as == "a.n.":
+            return {
+                "sign_as": "a.n.",
+                "head_title": head_title,
+                "title": title,
+                "name": office.signer_name,
+                "nip": office.signer_nip,
+            }
+        return {
+            "sign_as": office.sign_as,
+            "head_title": head_title,
+            "title": "",
+            "name": office.signer_name,
+            "nip": office.signer_nip,
+        }
+    return {
+        "sign_as": None,
+        "head_title": head_title,
+        "title": head_title,
+        "name": office.head_name or "(nama penanda tangan belum diisi)",
+        "nip": office.head_nip,
+    }
+
+
+def format_number(settings: LetterSettings, kind: LetterKind, *, sequence: int, office_code: str, on: date) -> str:
+    return (settings.number_format or DEFAULT_NUMBER_FORMAT).format(
+        klasifikasi=settings.classification or CLASSIFICATION,
+        nomor=f"{sequence:03d}",
+        jenis=KIND_CODES[kind],
+        kantor=office_code,
+        bulan=roman(on.month),
+        tahun=on.year,
+    )
+
+
+def _request_context(session: Session, item: Request, kind: LetterKind) -> dict[str, Any]:
+    definition = BY_CODE[item.service_code]
+    service = catalog.get_service(session, item.village_code, item.service_code, only_active=False)
+    received = sorted(
+        {
+            a.label
+            for a in session.exec(
+                select(Attachment).where(Attachment.request_id == item.id, Attachment.kind == FileKind.SCAN.value)
+            )
+        }
+    )
+    context: dict[str, Any] = {
+        "request": {
+            "number": item.number,
+            "name": item.name,
+            "status_pin": item.status_pin,
+            "output_number": item.output_number,
+        },
+        "nik_masked": mask_number(item.nik),
+        "service_name": service.name if service else definition.name,
+        "output": service.output if service else definition.output,
+        "received": received,
+    }
+    if kind == LetterKind.COMPLETION:
+        context["completed_on"] = item.status_changed_at.date().isoformat()
+        context["collection"] = (
+            "Dokumen diambil di kantor desa/kelurahan dengan membawa tanda terima permohonan ini. Dokumen yang "
+            "ditandatangani secara elektronik (TTE) dicetak petugas desa dari aplikasi di kertas HVS A4 dan sah "
+            "tanpa cap basah."
+        )
+    return context
+
+
+def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str, Any]:
+    names = {code: d.name for code, d in BY_CODE.items()}
+    rows = items_of(session, batch.id)
+    if kind == LetterKind.COVER:
+        items = [
+            {"number": r.number, "name": r.name, "nik": mask_number(r.nik), "service": names[r.service_code]}
+            for _, r in rows
+        ]
+        counts = sorted(Tally(i["service"] for i in items).items())
+        return {"batch": {"number": batch.number}, "items": items, "counts": counts}
+    sections: dict[str, list[dict[str, Any]]] = {"approved": [], "rejected": [], "returned": []}
+    for entry, r in rows:
+        if entry.decision in sections:
+            sections[entry.decision].append(
+                {
+                    "number": r.number,
+                    "name": r.name,
+                    "service": names[r.service_code],
+                    "reason": None if entry.decision == "approved" else (entry.reason or ""),
+                }
+            )
+    return {
+        "batch": {"number": batch.number},
+        "approved": sections["approved"],
+        "rejected": sections["rejected"],
+        "returned": sections["returned"],
+        "sections": [
+            ("Disetujui dan diteruskan ke Dinas", sections["approved"]),
+            ("Ditolak", sections["rejected"]),
+            ("Dikembalikan untuk perbaikan", sections["returned"]),
+        ],
+    }
+
+
+def due_kinds_for_request(item: Request) -> list[LetterKind]:
+    kinds = [LetterKind.RECEIPT]
+    if item.status == Status.COMPLETED.value and item.output_number:
+        kinds.append(LetterKind.COMPLETION)
+    return kinds
+
+
+def due_kinds_for_batch(batch: Batch) -> list[LetterKind]:
+    kinds = []
+    if batch.status in (BatchStatus.SUBMITTED.value, BatchStatus.REVIEWED.value):
+        kinds.append(LetterKind.COVER)
+    if batch.status == BatchStatus.REVIEWED.value:
+        kinds.append(LetterKind.REVIEW)
+    return kinds
+
+
+def _content_hash(kind: LetterKind, context: dict[str, Any], office: Office, signer: dict[str, Any]) -> str:
+    payload = json.dumps([kind.value, context, office.__dict__, signer], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def letters_of(session: Session, subject_key: str) -> list[Letter]:
+    return list(session.exec(select(Letter).where(Letter.subject_key == subject_key).order_by(Letter.kind, Letter.id)))
+
+
+def issue(
+    session: Session,
+    config: PortalConfig,
+    store: FileStore,
+    kind: LetterKind,
+    *,
+    request: Request | None = None,
+    batch: Batch | None = None,
+    actor: Any,
+    today: date,
+    ip: str | None = None,
+) -> Letter:
+    """The valid letter of ``kind`` for the request or batch: the existing one when its data has not changed,
+    otherwise a new one (number, PDF, token) that supersedes it. Committed before returning."""
+    if request is not None:
+        if kind not in due_kinds_for_request(request):
+            raise LetterNotDue(f"{KIND_LABELS[kind]} belum dapat dibuat pada tahap ini.")
+        subject_key, village_code, office_code = f"request:{request.id}", request.village_code, request.village_code
+        data = _request_context(session, request, kind)
+        holder = mask_name(request.name)
+    elif batch is not None:
+        if kind not in due_kinds_for_batch(batch):
+            raise LetterNotDue(f"{KIND_LABELS[kind]} belum dapat dibuat pada tahap ini.")
+        subject_key, village_code = f"batch:{batch.id}", batch.village_code
+        office_code = village_code.rsplit(".", 1)[0] if kind == LetterKind.REVIEW else village_code
+        data = _batch_context(session, batch, kind)
+        holder = f"Kiriman {batch.number}"
+    else:  # pragma: no cover - a programming error
+        raise ValueError("a letter needs a request or a batch")
+    path = region_path(session, office_code)
+    office = _office(path)
+    signer = _signer(path[-1])
+    village_path = region_path(session, village_code)
+    data.update(
+        regency_name=next(r.name for r in path if r.level == LEVEL_REGENCY),
+        district_name=next(r.name for r in village_path if r.level == LEVEL_DISTRICT),
+        village_office=_office(village_path).office_name,
+    )
+    content_hash = _content_hash(kind, data, office, signer)
+    current = session.exec(
+        select(Letter).where(
+            Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
+        )
+    ).first()
+    if current is not None and current.content_hash == content_hash:
+        return current
+
+    settings = settings_for(session, office_code)
+    # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls the number back.
+    sequence = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}")
+    number = format_number(settings, kind, sequence=sequence, office_code=office_code, on=today)
+    token = secrets.token_urlsafe(32)
+    verify_url = f"{config.public_url}{config.url('/verify/' + token)}"
+    context = {
+        **data,
+        "title": KIND_LABELS[kind],
+        "number": number,
+        "issued_on": today,
+        "office": office,
+        "signer": signer,
+        "logo": None,
+        "qr": qr_data_uri(verify_url),
+        "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
+        "status_url": f"{config.public_url}{config.url('/cek-status')}",
+    }
+    for key in ("completed_on",):
+        if key in context:
+            context[key] = date.fromisoformat(context[key])
+    try:
+        pdf = renderer().pdf(kind.value, context, paper=settings.paper)
+    except Exception:
+        session.rollback()
+        raise
+    digest = store.put(pdf)
+    letter = Letter(
+        kind=kind.value,
+        subject_key=subject_key,
+        request_id=request.id if request is not None else None,
+        batch_id=batch.id if batch is not None else None,
+        village_code=village_code,
+        office_code=office_code,
+        number=number,
+        sequence=sequence,
+        year=today.year,
+        issued_by=getattr(actor, "id", None),
+        sha256=digest,
+        size=len(pdf),
+        token=token,
+        content_hash=content_hash,
+        holder=holder[:120],
+    )
+    if current is not None:
+        current.status = LetterStatus.SUPERSEDED.value
+        current.superseded_at = utcnow()
+        session.add(current)
+        session.flush()
+    session.add(letter)
+    try:
+        session.flush()
+    except IntegrityError:  # another worker issued the same letter at the same moment: theirs stands
+        session.rollback()
+        existing = session.exec(
+            select(Letter).where(
+                Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
+            )
+        ).first()
+        if existing is None:
+            raise
+        return existing
+    if current is not None:
+        current.superseded_by = letter.id
+        session.add(current)
+    record(
+        session,
+        actor=actor,
+        action="letter.issue",
+        object_type="letter",
+        object_id=letter.id,
+        region_code=village_code,
+        changes={"kind": kind.value, "number": number, "sha256": digest, "supersedes": current.id if current else None},
+        ip=ip,
+    )
+    session.commit()
+    return letter
+
+
+def issue_due(
+    session: Session,
+    config: PortalConfig,
+    store: FileStore,
+    *,
+    request: Request | None = None,
+    batch: Batch | None = None,
+    actor: Any,
+    today: date,
+    ip: str | None = None,
+) -> list[Letter]:
+    """Issue every letter the current stage calls for (when missing or out of date); return all the subject's."""
+    kinds = due_kinds_for_request(request) if request is not None else due_kinds_for_batch(batch)  # type: ignore[arg-type]
+    for kind in kinds:
+        issue(session, config, store, kind, request=request, batch=batch, actor=actor, today=today, ip=ip)
+    key = f"request:{request.id}" if request is not None else f"batch:{batch.id}"  # type: ignore[union-attr]
+    return letters_of(session, key)
+
+
+def get_letter(session: Session, user: Any, letter_id: int) -> Letter:
+    """A letter of the user's scope (by the village of its request or batch), or 404."""
+    return get_in_scope(session, Letter, letter_id, user, "village_code")
+
+
+def by_token(session: Session, token: str) -> Letter:
+    letter = session.exec(select(Letter).where(Letter.token == token)).first() if 20 <= len(token) <= 64 else None
+    if letter is None:
+        raise NotFoundException("Surat dengan kode ini tidak dikenal.")
+    return letter
+
+
+def preview_receipt(session: Session, config: PortalConfig, village_code: str, *, today: date) -> bytes:
+    """A sample receipt with the village's current profile (kop, signer), marked CONTOH: not numbered, not stored."""
+    path = region_path(session, village_code)
+    settings = settings_for(session, village_code)
+    context = {
+        "request": {"number": "PPD-CONTOH", "name": "NAMA WARGA", "status_pin": "000000", "output_number": None},
+        "nik_masked": "3516••••••••0001",
+        "service_name": "KTP-el baru",
+        "output": "KTP-el",
+        "received": ["Kartu Keluarga"],
+        "title": KIND_LABELS[LetterKind.RECEIPT],
+        "number": format_number(settings, LetterKind.RECEIPT, sequence=0, office_code=village_code, on=today),
+        "issued_on": today,
+        "office": _office(path),
+        "signer": _signer(path[-1]),
+        "logo": None,
+        "qr": qr_data_uri(f"{config.public_url}{config.url('/verify/contoh')}"),
+        "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
+        "status_url": f"{config.public_url}{config.url('/cek-status')}",
+        "sample": True,
+    }
+    return renderer().pdf(LetterKind.RECEIPT.value, context, paper=settings.paper)
+
+
+def subject_number(session: Session, letter: Letter) -> str:
+    """The public number of what the letter is about (for file names: never a NIK or a name)."""
+    if letter.request_id is not None:
+        return session.get(Request, letter.request_id).number  # type: ignore[union-attr]
+    return session.get(Batch, letter.batch_id).number  # type: ignore[union-attr]
+
+
+def download_name(letter: Letter, subject_number: str) -> str:
+    from app.letters.models import KIND_SLUGS
+
+    version = f"-v{letter.id}" if letter.status != LetterStatus.VALID.value else ""
+    return f"{KIND_SLUGS[LetterKind(letter.kind)]}-{subject_number}{version}.pdf"
+
+
+def letters_in_scope_query(user: Any):
+    return select(Letter).where(scope_filter(user, Letter.village_code))
