@@ -113,6 +113,42 @@ def purge_scans(app: Litestar, dry_run: bool) -> None:
     click.echo(summary + f" Rows copied by {result.imports} older spreadsheet imports {verb}.")
 
 
+@portal_group.group("signing", cls=LitestarGroup)
+def signing_group() -> None:
+    """Certificates (PKCS#12) of the officials who sign letters electronically, per office."""
+
+
+@signing_group.command("set")
+@click.argument("office_code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--passphrase-stdin", is_flag=True, help="Read the file's passphrase from standard input.")
+def signing_set(app: Litestar, office_code: str, file: Path, passphrase_stdin: bool) -> None:
+    """Letters issued by OFFICE_CODE (a village or district code) are signed with FILE from now on."""
+    from app.letters.signing import install_certificate
+
+    plugin = get_plugin(app)
+    with plugin.db.session() as session:
+        if regions.get_region(session, office_code) is None:
+            raise click.ClickException(f"unknown office code {office_code}")
+    passphrase = sys.stdin.readline().rstrip("\n").encode() if passphrase_stdin else b""
+    try:
+        subject = install_certificate(plugin.config, office_code, file.read_bytes(), passphrase)
+    except Exception as exc:
+        raise click.ClickException(f"the certificate could not be used: {exc}") from exc
+    click.echo(f"Letters of {office_code} are now signed by: {subject}")
+
+
+@signing_group.command("remove")
+@click.argument("office_code")
+def signing_remove(app: Litestar, office_code: str) -> None:
+    """Stop signing OFFICE_CODE's letters (they carry the QR code only)."""
+    from app.letters.signing import certificate_paths
+
+    for path in certificate_paths(get_plugin(app).config, office_code):
+        path.unlink(missing_ok=True)
+    click.echo(f"Letters of {office_code} are no longer signed electronically.")
+
+
 @portal_group.group("user", cls=LitestarGroup)
 def user_group() -> None:
     """Manage user accounts."""

@@ -31,5 +31,6 @@ def nav_for(user: object | None) -> list[NavItem]:
     if role == Role.ADMIN:
         items.append(NavItem("Pengguna", "/admin/pengguna/"))
         items.append(NavItem("Layanan", "/admin/layanan/"))
+        items.append(NavItem("Surat", "/admin/surat/"))
     items.append(NavItem("Kata sandi", "/akun/kata-sandi"))
     return items

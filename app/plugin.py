@@ -32,6 +32,7 @@ from app.dashboard.controllers import home
 from app.db import Database
 from app.imports.controllers import ImportController
 from app.letters.controllers import (
+    LetterSettingsController,
     download_letter,
     issue_batch_letters,
     issue_request_letters,
@@ -65,6 +66,7 @@ ROUTE_HANDLERS = [
     download_letter,
     verify_page,
     verify_upload,
+    LetterSettingsController,
 ]
 
 

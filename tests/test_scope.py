@@ -45,6 +45,10 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("alice", own="35.16.11.2017", foreign="35.16.11.2009"),
         Case("grace", own="35.16.12.2007", foreign="35.15.01.2001"),
     ],
+    "/wilayah/kecamatan/{code:str}/pratinjau-surat.pdf": [
+        Case("dave", own="35.16.11", foreign="35.16.12"),
+        Case("frank", own="35.16.12", foreign="35.15.01"),
+    ],
     "/wilayah/kecamatan/{code:str}": [
         Case("alice", own="35.16.11", foreign="35.16.12"),
         Case("dave", own="35.16.11", foreign="35.16.12"),

@@ -8,17 +8,23 @@ from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
-from litestar import Request, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
+from sqlmodel import select
 
+from app.accounts.guards import require_role
+from app.accounts.models import Role
+from app.accounts.scope import scope_filter
 from app.attachments.controllers import file_store
+from app.attachments.storage import sniff
 from app.batches.service import get_batch
 from app.config import PortalConfig
 from app.letters import service
 from app.letters.models import KIND_LABELS, STATUS_LABELS, Letter, LetterKind
 from app.ratelimit import hit
-from app.regions.models import Region
+from app.regions.models import LEVEL_VILLAGE, Region
 from app.requests.service import get_request
 from app.web import DbSession, Pages, Settings, client_ip, flash, redirect
 
@@ -122,3 +128,73 @@ async def verify_upload(
         return renderer.page(request, "letters/verify.html", context)
 
     return await to_thread.run_sync(work)
+
+
+class LetterSettingsController(Controller):
+    """The regency admin's letter settings: number format, archive classification, paper size, emblem."""
+
+    path = "/admin/surat"
+    guards = [require_role(Role.ADMIN)]
+
+    def _context(self, db_session: Any, user: Any, **extra: Any) -> dict[str, Any]:
+        settings = service.settings_for(db_session, user.region_code)
+        today = datetime.now().date()
+        example = service.format_number(settings, LetterKind.RECEIPT, sequence=7, office_code="35.16.11.2017", on=today)
+        return {
+            "settings": settings,
+            "form": None,
+            "errors": {},
+            "example": example,
+            "placeholders": service.PLACEHOLDERS,
+            **extra,
+        }
+
+    @get("/", sync_to_thread=True)
+    def show(self, request: Request, db_session: DbSession, renderer: Pages) -> Response[Any]:
+        return renderer.page(request, "letters/settings.html", self._context(db_session, request.scope["user"]))
+
+    @post("/", request_max_body_size=2 * 1024 * 1024)
+    async def save(self, request: Request, db_session: DbSession, renderer: Pages, config: Settings) -> Response[Any]:
+        user = request.scope["user"]
+        form = await request.form()
+        upload = form.get("logo")
+        logo = await upload.read(service.LOGO_LIMIT + 1) if isinstance(upload, UploadFile) else None
+        fields = {k: str(v) for k, v in form.items() if not isinstance(v, UploadFile)}
+
+        def work() -> Response[Any]:
+            values, errors = service.check_settings(fields)
+            if logo and (len(logo) > service.LOGO_LIMIT or sniff(logo) not in ("image/png", "image/jpeg")):
+                errors["logo"] = "Lambang daerah berupa berkas PNG atau JPG, paling besar 512 KB."
+            if errors:
+                context = self._context(db_session, user, form=fields, errors=errors)
+                return renderer.page(request, "letters/settings.html", context, status_code=400)
+            service.save_settings(
+                db_session,
+                file_store(config),
+                user.region_code,
+                values,
+                logo=logo or None,
+                remove_logo=fields.get("remove_logo") == "1",
+                actor=user,
+                ip=client_ip(request),
+            )
+            flash(request, "Pengaturan surat tersimpan. Surat baru memakai pengaturan ini.")
+            return redirect(config, "/admin/surat/")
+
+        return await to_thread.run_sync(work)
+
+    @get("/pratinjau.pdf", sync_to_thread=True)
+    def preview(self, request: Request, db_session: DbSession, config: Settings) -> Response[bytes]:
+        """A sample receipt of the regency's first village with the saved settings."""
+        user = request.scope["user"]
+        village = db_session.exec(
+            select(Region.code)
+            .where(Region.level == LEVEL_VILLAGE, scope_filter(user, Region.code))
+            .order_by(Region.code)
+        ).first()
+        if village is None:
+            raise NotFoundException("Belum ada desa di kabupaten ini.")
+        body = service.preview_receipt(db_session, config, village, today=_today(config))
+        return Response(
+            body, media_type="application/pdf", headers={"content-disposition": 'inline; filename="contoh-surat.pdf"'}
+        )

@@ -114,4 +114,6 @@ class LetterSettings(SQLModel, table=True):
     classification: str = Field(default=CLASSIFICATION, max_length=20)
     paper: str = Field(default="A4", max_length=4)
     """``A4`` (210 × 297 mm) or ``F4`` (215 × 330 mm)."""
+    logo_sha256: str | None = Field(default=None, max_length=64)
+    """The regency's emblem for the kop (PNG or JPEG in the file store); none: a kop of text only."""
     updated_at: datetime | None = None

@@ -4,8 +4,10 @@ and verification by token."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import secrets
 from collections import Counter as Tally
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from app.letters.models import (
     LetterStatus,
 )
 from app.letters.render import qr_data_uri, renderer, roman
+from app.letters.signing import sign, signer_for
 from app.regions.models import LEVEL_DISTRICT, LEVEL_REGENCY, Region
 from app.regions.service import region_path
 from app.requests.models import Request, Status
@@ -60,6 +63,85 @@ class Office:
     name_line: str
     address_line: str
     place: str
+
+
+PLACEHOLDERS = ("klasifikasi", "nomor", "jenis", "kantor", "bulan", "tahun")
+REQUIRED_PLACEHOLDERS = ("nomor", "jenis", "kantor", "tahun")
+LOGO_LIMIT = 512 * 1024
+
+
+def check_settings(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The admin's letter settings as typed, cleaned; errors in Indonesian by field."""
+    values = {
+        "number_format": "".join(form.get("number_format", "").split()),
+        "classification": "".join(form.get("classification", "").split()),
+        "paper": form.get("paper", "A4"),
+    }
+    errors: dict[str, str] = {}
+    fmt = values["number_format"]
+    names = re.findall(r"{([^{}]*)}", fmt)
+    unknown = [n for n in names if n not in PLACEHOLDERS]
+    missing = [n for n in REQUIRED_PLACEHOLDERS if n not in names]
+    if not fmt or len(fmt) > 120:
+        errors["number_format"] = "Isi format nomor surat (paling banyak 120 karakter)."
+    elif unknown:
+        errors["number_format"] = "Bagian tidak dikenal: " + ", ".join("{" + n + "}" for n in unknown) + "."
+    elif missing:
+        errors["number_format"] = (
+            "Format harus memuat "
+            + ", ".join("{" + n + "}" for n in missing)
+            + " agar tidak ada dua surat bernomor sama."
+        )
+    if not re.fullmatch(r"\d{3}(\.\d{1,3}){0,3}", values["classification"]):
+        errors["classification"] = "Kode klasifikasi arsip ditulis seperti 400.12 (Permendagri 83/2022)."
+    if values["paper"] not in ("A4", "F4"):
+        errors["paper"] = "Pilih ukuran kertas A4 atau F4."
+    return values, errors
+
+
+def save_settings(
+    session: Session,
+    store: FileStore,
+    regency_code: str,
+    values: dict[str, str],
+    *,
+    logo: bytes | None,
+    remove_logo: bool,
+    actor: Any,
+    ip: str | None,
+) -> LetterSettings:
+    settings = settings_for(session, regency_code)
+    changes = {k: [getattr(settings, k), v] for k, v in values.items() if getattr(settings, k) != v}
+    for key, value in values.items():
+        setattr(settings, key, value)
+    if logo:
+        settings.logo_sha256 = store.put(logo)
+        changes["logo"] = [None, settings.logo_sha256]
+    elif remove_logo and settings.logo_sha256:
+        changes["logo"] = [settings.logo_sha256, None]
+        settings.logo_sha256 = None
+    settings.updated_at = utcnow()
+    session.add(settings)
+    record(
+        session,
+        actor=actor,
+        action="letters.settings.update",
+        object_type="region",
+        object_id=regency_code,
+        region_code=regency_code,
+        changes=changes,
+        ip=ip,
+    )
+    session.commit()
+    return settings
+
+
+def logo_uri(store: FileStore, settings: LetterSettings) -> str | None:
+    if not settings.logo_sha256:
+        return None
+    data = store.get(settings.logo_sha256)
+    media = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
+    return f"data:{media};base64," + base64.b64encode(data).decode()
 
 
 def settings_for(session: Session, region_code: str) -> LetterSettings:
@@ -269,7 +351,10 @@ def issue(
         district_name=next(r.name for r in village_path if r.level == LEVEL_DISTRICT),
         village_office=_office(village_path).office_name,
     )
-    content_hash = _content_hash(kind, data, office, signer)
+    settings = settings_for(session, office_code)
+    content_hash = _content_hash(
+        kind, {**data, "_logo": settings.logo_sha256, "_paper": settings.paper}, office, signer
+    )
     current = session.exec(
         select(Letter).where(
             Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
@@ -278,7 +363,6 @@ def issue(
     if current is not None and current.content_hash == content_hash:
         return current
 
-    settings = settings_for(session, office_code)
     # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls the number back.
     sequence = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}")
     number = format_number(settings, kind, sequence=sequence, office_code=office_code, on=today)
@@ -291,7 +375,7 @@ def issue(
         "issued_on": today,
         "office": office,
         "signer": signer,
-        "logo": None,
+        "logo": logo_uri(store, settings),
         "qr": qr_data_uri(verify_url),
         "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
         "status_url": f"{config.public_url}{config.url('/cek-status')}",
@@ -301,6 +385,9 @@ def issue(
             context[key] = date.fromisoformat(context[key])
     try:
         pdf = renderer().pdf(kind.value, context, paper=settings.paper)
+        signer = signer_for(config, office_code)
+        if signer is not None:  # the official's certificate: a PAdES signature any PDF reader checks
+            pdf = sign(pdf, signer, reason=f"{KIND_LABELS[kind]} {number}", location=office.place)
     except Exception:
         session.rollback()
         raise
@@ -321,6 +408,7 @@ def issue(
         token=token,
         content_hash=content_hash,
         holder=holder[:120],
+        signed=signer is not None,
     )
     if current is not None:
         current.status = LetterStatus.SUPERSEDED.value
@@ -388,10 +476,10 @@ def by_token(session: Session, token: str) -> Letter:
     return letter
 
 
-def preview_receipt(session: Session, config: PortalConfig, village_code: str, *, today: date) -> bytes:
-    """A sample receipt with the village's current profile (kop, signer), marked CONTOH: not numbered, not stored."""
-    path = region_path(session, village_code)
-    settings = settings_for(session, village_code)
+def preview_receipt(session: Session, config: PortalConfig, office_code: str, *, today: date) -> bytes:
+    """A sample letter with the office's current profile (kop, signer), marked CONTOH: not numbered, not stored."""
+    path = region_path(session, office_code)
+    settings = settings_for(session, office_code)
     context = {
         "request": {"number": "PPD-CONTOH", "name": "NAMA WARGA", "status_pin": "000000", "output_number": None},
         "nik_masked": "3516••••••••0001",
@@ -399,11 +487,11 @@ def preview_receipt(session: Session, config: PortalConfig, village_code: str, *
         "output": "KTP-el",
         "received": ["Kartu Keluarga"],
         "title": KIND_LABELS[LetterKind.RECEIPT],
-        "number": format_number(settings, LetterKind.RECEIPT, sequence=0, office_code=village_code, on=today),
+        "number": format_number(settings, LetterKind.RECEIPT, sequence=0, office_code=office_code, on=today),
         "issued_on": today,
         "office": _office(path),
         "signer": _signer(path[-1]),
-        "logo": None,
+        "logo": logo_uri(FileStore(config.data_dir / "files"), settings),
         "qr": qr_data_uri(f"{config.public_url}{config.url('/verify/contoh')}"),
         "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
         "status_url": f"{config.public_url}{config.url('/cek-status')}",

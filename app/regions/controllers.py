@@ -16,9 +16,10 @@ from app.regions import service
 from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
 
 
-def _may_edit_profile(user: Any, village_code: str) -> bool:
-    # The village's own clerk keeps its profile; the regency admin may correct any of the regency.
-    return (user.role == Role.CLERK and user.region_code == village_code) or user.role == Role.ADMIN
+def _may_edit_profile(user: Any, region_code: str) -> bool:
+    # The office's own clerk or district operator keeps its profile; the regency admin may correct any.
+    own = user.role in (Role.CLERK, Role.DISTRICT) and user.region_code == region_code
+    return own or user.role == Role.ADMIN
 
 
 class RegionController(Controller):
@@ -44,8 +45,62 @@ class RegionController(Controller):
         district = service.get_district_in_scope(db_session, user, code)
         villages = service.villages_in_scope(db_session, user, district.code)
         clerks = service.clerks_by_village(db_session, user, district.code)
-        return renderer.page(
-            request, "regions/district.html", {"district": district, "villages": villages, "clerks": clerks}
+        return renderer.page(request, "regions/district.html", self._district_context(user, district, villages, clerks))
+
+    def _district_context(self, user: Any, district: Any, villages: Any, clerks: Any, **extra: Any) -> dict[str, Any]:
+        return {
+            "district": district,
+            "villages": villages,
+            "clerks": clerks,
+            "can_edit": _may_edit_profile(user, district.code),
+            "fields": service.PROFILE_FIELDS,
+            "errors": {},
+            "form": None,
+            **extra,
+        }
+
+    @post("/kecamatan/{code:str}", sync_to_thread=True)
+    def update_district(
+        self,
+        request: Request,
+        code: FromPath[str],
+        data: FormData,
+        db_session: DbSession,
+        renderer: Pages,
+        config: Settings,
+    ) -> Response[Any]:
+        """The district's profile (kop and signer of its review letters): its operator or the admin."""
+        user = request.scope["user"]
+        district = service.get_district_in_scope(db_session, user, code)
+        if not _may_edit_profile(user, district.code):
+            raise PermissionDeniedException("Profil kecamatan hanya dapat diubah oleh operatornya atau admin.")
+        values, errors = service.validate_profile(data)
+        if errors:
+            villages = service.villages_in_scope(db_session, user, district.code)
+            clerks = service.clerks_by_village(db_session, user, district.code)
+            context = self._district_context(user, district, villages, clerks, errors=errors, form=data)
+            return renderer.page(request, "regions/district.html", context, status_code=400)
+        changes = service.update_village_profile(db_session, district, values, actor=user, ip=client_ip(request))
+        flash(
+            request,
+            "Profil kecamatan tersimpan." if changes else "Tidak ada perubahan.",
+            "success" if changes else "info",
+        )
+        return redirect(config, f"/wilayah/kecamatan/{district.code}")
+
+    @get("/kecamatan/{code:str}/pratinjau-surat.pdf", sync_to_thread=True)
+    def district_letter_preview(
+        self, request: Request, code: FromPath[str], db_session: DbSession, config: Settings
+    ) -> Response[bytes]:
+        district = service.get_district_in_scope(db_session, request.scope["user"], code)
+        return self._preview(db_session, config, district.code)
+
+    def _preview(self, db_session: Any, config: Any, code: str) -> Response[bytes]:
+        body = preview_receipt(db_session, config, code, today=datetime.now(config.tz).date())
+        return Response(
+            body,
+            media_type="application/pdf",
+            headers={"content-disposition": f'inline; filename="contoh-surat-{code}.pdf"'},
         )
 
     @get("/desa/{code:str}", sync_to_thread=True)
@@ -72,12 +127,7 @@ class RegionController(Controller):
     ) -> Response[bytes]:
         """A sample receipt with the village's current profile, to check the kop and the signature block."""
         village = service.get_village_in_scope(db_session, request.scope["user"], code)
-        body = preview_receipt(db_session, config, village.code, today=datetime.now(config.tz).date())
-        return Response(
-            body,
-            media_type="application/pdf",
-            headers={"content-disposition": f'inline; filename="contoh-surat-{village.code}.pdf"'},
-        )
+        return self._preview(db_session, config, village.code)
 
     @post("/desa/{code:str}", sync_to_thread=True)
     def update_village(

@@ -228,7 +228,7 @@ PROFILE_FIELDS = {
     "head_title": ("Jabatan kepala", 60),
     "head_name": ("Nama kepala", 100),
     "head_nip": ("NIP kepala (bila ada)", 30),
-    "sign_as": ("Surat ditandatangani (kosong: oleh kepala; a.n., Plt. atau Plh.)", 4),
+    "sign_as": ("Surat ditandatangani oleh", 4),
     "signer_title": ("Jabatan yang menandatangani a.n./Plt./Plh.", 60),
     "signer_name": ("Nama yang menandatangani a.n./Plt./Plh.", 100),
     "signer_nip": ("NIP yang menandatangani (bila ada)", 30),
@@ -268,7 +268,7 @@ def validate_profile(form: dict[str, str]) -> tuple[dict[str, str | None], dict[
 def update_village_profile(
     session: Session, village: Region, values: dict[str, str | None], *, actor: object, ip: str | None
 ) -> dict[str, list[str | None]]:
-    """Save a village's profile; the audit entry lists what changed (old and new)."""
+    """Save a village's (or a district's) profile; the audit entry lists what changed (old and new)."""
     changes = {k: [getattr(village, k), v] for k, v in values.items() if getattr(village, k) != v}
     if changes:
         for key, (_, new) in changes.items():
@@ -277,7 +277,7 @@ def update_village_profile(
         record(
             session,
             actor=actor,
-            action="village.profile.update",
+            action=f"{'village' if village.level == LEVEL_VILLAGE else 'district'}.profile.update",
             object_type="region",
             object_id=village.code,
             region_code=village.code,

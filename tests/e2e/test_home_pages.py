@@ -98,7 +98,7 @@ def test_a_clerk_edits_the_village_profile_on_a_phone(browser, server, screensho
     page.get_by_role("link", name="Profil desa", exact=True).click()
     page.wait_for_url(f"{server}/wilayah/desa/35.16.11.2017")
     page.get_by_label("Alamat kantor").fill("Jl. Raya Kenanten No. 1, Puri")
-    page.get_by_label("Nama penanda tangan").fill("H. Sutrisno")
+    page.get_by_label("Nama kepala", exact=True).fill("H. Sutrisno")
     page.get_by_role("button", name="Simpan profil").click()
     page.wait_for_selector("text=Profil desa tersimpan.")
     assert "H. Sutrisno" in page.locator("dl.facts").inner_text()

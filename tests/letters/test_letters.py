@@ -248,7 +248,7 @@ def test_the_village_profile_sets_the_signature_block_with_a_preview(client, db,
         "head_title": "Kepala Desa Kenanten",
         "head_name": "SUPRIYADI",
         "head_nip": "",
-        "sign_as": "plt",
+        "sign_as": "Plt.",
         "signer_title": "",
         "signer_name": "",
         "signer_nip": "1968",
@@ -264,3 +264,80 @@ def test_the_village_profile_sets_the_signature_block_with_a_preview(client, db,
     assert "CONTOH" in text and "Plt. Kepala Desa Kenanten" in text and "RINA WULANDARI" in text
     assert "NIP. 198001012005012003" in text and "Jl. Raya Kenanten No. 1" in text
     assert db.exec(select(Letter)).all() == []  # a preview is never numbered or stored
+
+
+def test_the_district_operator_keeps_the_district_profile(client, db, tmp_path):
+    login(client, "dave")
+    page = client.get("/wilayah/kecamatan/35.16.11")
+    assert "Ubah profil kecamatan" in page.text
+    form = {name: "" for name in ("office_address", "phone", "head_nip", "sign_as", "signer_title", "signer_name")}
+    form.update(
+        _csrf_token=csrf_from(page.text),
+        head_title="Camat Puri",
+        head_name="Drs. HARIYANTO, M.Si.",
+        head_nip="196805121990031005",
+        signer_nip="",
+        office_address="Jl. Raya Puri No. 5",
+    )
+    assert client.post("/wilayah/kecamatan/35.16.11", data=form, follow_redirects=False).status_code == 303
+    text = pdf_text(client.get("/wilayah/kecamatan/35.16.11/pratinjau-surat.pdf").content, tmp_path)
+    assert "KECAMATAN PURI" in text and "Drs. HARIYANTO, M.Si." in text and "NIP. 196805121990031005" in text
+    login(client, "erin")  # another district's operator may not change it
+    assert client.post("/wilayah/kecamatan/35.16.11", data=form).status_code == 404
+    login(client, "alice")  # a clerk sees the district, but does not keep its profile
+    assert (
+        client.post(
+            "/wilayah/kecamatan/35.16.11", data={**form, "_csrf_token": csrf_from(client.get("/").text)}
+        ).status_code
+        == 403
+    )
+
+
+def test_the_admin_sets_number_format_paper_and_emblem(client, db, tmp_path):
+    import io
+    import subprocess
+
+    from PIL import Image
+
+    login(client, "grace")
+    page = client.get("/admin/surat/")
+    assert page.status_code == 200 and "400.12/007/TTP/35.16.11.2017/" in page.text
+    token = csrf_from(page.text)
+    bad = client.post(
+        "/admin/surat/",
+        data={
+            "_csrf_token": token,
+            "number_format": "{klasifikasi}/{nomor}/{tahun}",
+            "classification": "400.12",
+            "paper": "A4",
+        },
+        files={"logo": ("lambang.png", b"", "image/png")},
+    )
+    assert bad.status_code == 400 and "Format harus memuat {jenis}, {kantor}" in bad.text
+    emblem = io.BytesIO()
+    Image.new("RGB", (120, 140), (200, 30, 30)).save(emblem, format="PNG")
+    saved = client.post(
+        "/admin/surat/",
+        data={
+            "_csrf_token": token,
+            "number_format": "{klasifikasi}/{nomor}-{jenis}/{kantor}/{tahun}",
+            "classification": "400.12.2",
+            "paper": "F4",
+        },
+        files={"logo": ("lambang.png", emblem.getvalue(), "image/png")},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    preview = client.get("/admin/surat/pratinjau.pdf").content
+    path = tmp_path / "preview.pdf"
+    path.write_bytes(preview)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "609.449 x 935.433 pts" in info  # 215 × 330 mm
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    assert len(images.strip().splitlines()) - 2 >= 2  # the emblem and the QR code
+
+    item = add_request(db, "35.16.11.2017", "alice", serial=1)
+    login(client, "alice")
+    _issue(client, f"/permohonan/{item.id}")
+    [letter] = _letters(db)
+    assert re.fullmatch(r"400\.12\.2/001-TTP/35\.16\.11\.2017/\d{4}", letter.number), letter.number

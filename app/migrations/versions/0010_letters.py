@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('number_format', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('classification', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('paper', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+    sa.Column('logo_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['regency_code'], ['portal_region.code'], ),
     sa.PrimaryKeyConstraint('regency_code')
