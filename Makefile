@@ -73,7 +73,9 @@ migrate: install
 seed-demo: migrate
 	$(LITESTAR) portal seed --demo --if-empty
 
+# The background worker (batch letter bundles) runs beside the server and stops with it.
 run: seed-demo
+	@$(LITESTAR) portal worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(LITESTAR) run --host $(HOST) --port $(PORT)
 
 test: install-test

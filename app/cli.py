@@ -113,6 +113,16 @@ def purge_scans(app: Litestar, dry_run: bool) -> None:
     click.echo(summary + f" Rows copied by {result.imports} older spreadsheet imports {verb}.")
 
 
+@portal_group.command("worker")
+@click.option("--threads", default=2, show_default=True, help="Jobs run at the same time.")
+def worker(app: Litestar, threads: int) -> None:
+    """Run the background jobs (a batch's letters as one download). `make run` starts it with the server."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    get_plugin(app).jobs.consumer(workers=threads).run()
+
+
 @portal_group.group("signing", cls=LitestarGroup)
 def signing_group() -> None:
     """Certificates (PKCS#12) of the officials who sign letters electronically, per office."""

@@ -43,6 +43,10 @@ class PortalConfig:
     public_url: str = "http://127.0.0.1:8000"
     scan_retention_days: int = 90
     """Days a completed or rejected request's scans are kept before `litestar portal purge-scans` deletes them."""
+    redis_url: str | None = None
+    """Redis for the job queue when several servers share the work; default: huey's SQLite file in data_dir."""
+    job_processes: int = 2
+    """Processes that render a batch's letters in parallel (WeasyPrint is not thread-safe)."""
     reload_templates: bool = False
     """Re-read a template when its file changes (for template work); off, templates are read once."""
 
@@ -74,6 +78,10 @@ class PortalConfig:
             values["cookie_secure"] = env["PORTAL_COOKIE_SECURE"].strip().lower() in _TRUE
         if env.get("PORTAL_SCAN_RETENTION_DAYS"):
             values["scan_retention_days"] = int(env["PORTAL_SCAN_RETENTION_DAYS"])
+        if env.get("PORTAL_REDIS_URL"):
+            values["redis_url"] = env["PORTAL_REDIS_URL"]
+        if env.get("PORTAL_JOB_PROCESSES"):
+            values["job_processes"] = max(1, int(env["PORTAL_JOB_PROCESSES"]))
         if env.get("PORTAL_RELOAD_TEMPLATES"):
             values["reload_templates"] = env["PORTAL_RELOAD_TEMPLATES"].strip().lower() in _TRUE
         if env.get("PORTAL_PUBLIC_URL"):

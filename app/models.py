@@ -9,6 +9,7 @@ from app.audit.models import AuditEntry
 from app.batches.models import Batch, BatchItem
 from app.catalog.models import Service
 from app.imports.models import Import
+from app.jobs.models import Job
 from app.letters.models import Letter, LetterSettings
 from app.notifications.models import Notification
 from app.ratelimit import RateLimit
@@ -26,6 +27,7 @@ __all__ = [
     "BatchItem",
     "Counter",
     "Import",
+    "Job",
     "Letter",
     "LetterSettings",
     "LoginThrottle",

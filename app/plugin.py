@@ -31,6 +31,8 @@ from app.config import STATIC_DIR, PortalConfig
 from app.dashboard.controllers import home
 from app.db import Database
 from app.imports.controllers import ImportController
+from app.jobs.controllers import download_job, show_job, start_bundle
+from app.jobs.queue import JobQueue
 from app.letters.controllers import (
     LetterSettingsController,
     download_letter,
@@ -67,6 +69,9 @@ ROUTE_HANDLERS = [
     verify_page,
     verify_upload,
     LetterSettingsController,
+    start_bundle,
+    show_job,
+    download_job,
 ]
 
 
@@ -76,12 +81,20 @@ class PortalPlugin(InitPlugin, CLIPlugin):
     def __init__(self, config: PortalConfig | None = None) -> None:
         self.config = config or PortalConfig.from_env()
         self._db: Database | None = None
+        self._jobs: JobQueue | None = None
 
     @property
     def db(self) -> Database:
         if self._db is None:
             self._db = Database(self.config.database_url)  # type: ignore[arg-type]
         return self._db
+
+    @property
+    def jobs(self) -> JobQueue:
+        """The background job queue (huey); `litestar portal worker` runs its consumer."""
+        if self._jobs is None:
+            self._jobs = JobQueue(self.config, self.db)
+        return self._jobs
 
     def build_router(self, host_csrf: CSRFConfig | None = None) -> Router:
         """The portal's own router: every page, with its guards, dependencies and middleware.
@@ -135,6 +148,7 @@ class PortalPlugin(InitPlugin, CLIPlugin):
                 "db_session": Provide(provide_db_session),
                 "renderer": Provide(lambda: renderer, sync_to_thread=False, use_cache=True),
                 "config": Provide(lambda: config, sync_to_thread=False, use_cache=True),
+                "jobs": Provide(lambda: self.jobs, sync_to_thread=False, use_cache=True),
             },
             request_class=HTMXRequest,
             exception_handlers={HTTPException: error_handler, Exception: error_handler},
@@ -153,7 +167,11 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             cache_control=CacheControlHeader(max_age=31536000, public=True),
         )
         app_config.route_handlers.extend(
-            [self.build_router(app_config.csrf_config), build_api_router(self.config, self.db), static_router]
+            [
+                self.build_router(app_config.csrf_config),
+                build_api_router(self.config, self.db, lambda: self.jobs),
+                static_router,
+            ]
         )
         app_config.before_send.append(make_security_headers_hook(self.config))
         app_config.on_startup.append(self._startup)

@@ -31,6 +31,7 @@ from app.catalog.service import ensure_catalog
 from app.config import PortalConfig
 from app.db import make_engine
 from app.imports.models import Import
+from app.jobs.models import Job
 from app.letters.models import Letter, LetterSettings
 from app.main import create_app
 from app.notifications.models import Notification
@@ -144,6 +145,7 @@ def db(app: Litestar, password_hash: str) -> Iterator[Session]:
             Import,
             Letter,
             LetterSettings,
+            Job,
             Notification,
             RateLimit,
             Attachment,
@@ -401,3 +403,22 @@ def add_letter(db: Session, request: Request) -> object:
         actor=None,
         today=date(2026, 11, 23),
     )
+
+
+def add_job(db: Session, batch: Batch) -> object:
+    """A finished bundle job of ``batch`` (its result stored like a real one)."""
+    from app.attachments.storage import FileStore
+
+    config = db.info["portal_config"]
+    job = Job(
+        kind="bundle-pdf",
+        batch_id=batch.id,
+        village_code=batch.village_code,
+        status="done",
+        progress=100,
+        result_sha256=FileStore(config.data_dir / "files").put(PDF_BYTES),
+        result_name=f"surat-{batch.number}.pdf",
+    )
+    db.add(job)
+    db.commit()
+    return job

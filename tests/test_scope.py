@@ -18,10 +18,21 @@ from app.batches.models import Batch
 from app.catalog.models import Service
 from app.catalog.service import ensure_catalog
 from app.imports.models import Import
+from app.jobs.models import Job
 from app.letters.models import Letter
 from app.regions.models import Region
 from app.requests.models import Request
-from tests.conftest import PEOPLE, add_batch, add_file, add_import, add_letter, add_request, csrf_from, login
+from tests.conftest import (
+    PEOPLE,
+    add_batch,
+    add_file,
+    add_import,
+    add_job,
+    add_letter,
+    add_request,
+    csrf_from,
+    login,
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +115,17 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("bob", own="batch:35.16.11.2009", foreign="batch:35.16.11.2017"),
         Case("frank", own="batch:35.16.12.2007", foreign="batch:35.15.01.2001"),
     ],
+    "/kiriman/{batch_id:int}/bundel": [
+        Case("bob", own="batch:35.16.11.2009", foreign="batch:35.16.11.2017"),
+        Case("dave", own="batch:35.16.11.2009", foreign="batch:35.16.12.2007"),
+    ],
+    "/tugas/{job_id:int}": [
+        Case("bob", own="job:35.16.11.2009", foreign="job:35.16.11.2017"),
+        Case("frank", own="job:35.16.12.2007", foreign="job:35.15.01.2001"),
+    ],
+    "/tugas/{job_id:int}/unduh": [
+        Case("dave", own="job:35.16.11.2009", foreign="job:35.16.12.2007"),
+    ],
     "/surat/{letter_id:int}": [
         Case("alice", own="letter:35.16.11.2017", foreign="letter:35.16.11.2009"),
         Case("dave", own="letter:35.16.11.2009", foreign="letter:35.16.12.2007"),
@@ -160,10 +182,11 @@ def other_regency(db):
     ]
     for serial, (village, creator) in enumerate(owners, 1):
         request = add_request(db, village, creator, serial=serial)
-        add_batch(db, request, creator, submitted=creator != "alice")
+        request_batch = add_batch(db, request, creator, submitted=creator != "alice")
         add_file(db, request, creator)
         add_import(db, village, creator)
         add_letter(db, request)
+        add_job(db, request_batch)
 
 
 def _resolve(db, value: str) -> str:
@@ -173,6 +196,8 @@ def _resolve(db, value: str) -> str:
         return str(db.exec(select(Attachment.id).where(Attachment.village_code == value[5:])).first())
     if value.startswith("service:"):
         return str(db.exec(select(Service.id).where(Service.regency_code == value[8:])).first())
+    if value.startswith("job:"):
+        return str(db.exec(select(Job.id).where(Job.village_code == value[4:])).first())
     if value.startswith("letter:"):
         return str(db.exec(select(Letter.id).where(Letter.village_code == value[7:])).first())
     if value.startswith("import:"):

@@ -29,7 +29,7 @@ from app.accounts.models import Role
 from app.accounts.service import load_current_user
 from app.accounts.tokens import user_for_token
 from app.api.imports import ImportApiController
-from app.api.letters import LetterApiController
+from app.api.letters import JobApiController, LetterApiController
 from app.attachments import service as files
 from app.attachments.controllers import file_store
 from app.batches import service as batches
@@ -385,19 +385,20 @@ class ApiController(Controller):
         return _batch_out(db_session, batch)
 
 
-def build_api_router(config: PortalConfig, db: Database) -> Router:
+def build_api_router(config: PortalConfig, db: Database, jobs: Any = None) -> Router:
     def provide_db_session() -> Any:
         with db.session() as session:
             yield session
 
     return Router(
         path=config.url("/api/v1"),
-        route_handlers=[ApiController, ImportApiController, LetterApiController],
+        route_handlers=[ApiController, ImportApiController, LetterApiController, JobApiController],
         middleware=[TokenAuthMiddleware(db)],
         guards=[require_login],
         dependencies={
             "db_session": Provide(provide_db_session),
             "config": Provide(lambda: config, sync_to_thread=False, use_cache=True),
+            "jobs": Provide(jobs or (lambda: None), sync_to_thread=False, use_cache=True),
         },
         exception_handlers={HTTPException: api_error, Exception: api_error},
         opt={"portal": True, "api": True},

@@ -1,17 +1,23 @@
-"""JSON API v1 for letters: list a request's or batch's letters (issuing what its stage calls for) and
-download the stored bytes. Scoped like the pages."""
+"""JSON API v1 for letters: list a request's or batch's letters (issuing what its stage calls for), download
+the stored bytes, and a batch's letters as one PDF or ZIP made in the background. Scoped like the pages."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, get
-from litestar.params import FromPath
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import ValidationException
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED
 
 from app.attachments.controllers import file_store
 from app.batches.service import get_batch
 from app.config import PortalConfig
+from app.jobs import service as jobs_service
+from app.jobs.controllers import Jobs
+from app.jobs.models import Job, JobStatus
 from app.letters import service
 from app.letters.models import Letter
 from app.requests.service import get_request
@@ -81,4 +87,59 @@ class LetterApiController(Controller):
             file_store(config).get(letter.sha256),
             media_type="application/pdf",
             headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+
+@dataclass
+class BundleIn:
+    format: str = "pdf"
+
+
+def job_out(job: Job, config: PortalConfig) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": job.progress,
+        "done": job.done,
+        "total": job.total,
+        "download_url": config.url(f"/api/v1/jobs/{job.id}/download") if job.status == JobStatus.DONE else None,
+    }
+
+
+class JobApiController(Controller):
+    path = "/"
+
+    @post("/batches/{batch_id:int}/bundle", status_code=HTTP_202_ACCEPTED, sync_to_thread=True)
+    def bundle(
+        self, request: Request, batch_id: FromPath[int], data: JSONBody[BundleIn], db_session: DbSession, jobs: Jobs
+    ) -> dict[str, Any]:
+        """All the batch's letters as one PDF (``format: "pdf"``) or a ZIP (``"zip"``), made in the background."""
+        user = request.scope["user"]
+        batch = get_batch(db_session, user, batch_id)
+        try:
+            job, created = jobs_service.create_bundle_job(
+                db_session, batch, fmt=data.format, actor=user, ip=client_ip(request)
+            )
+        except jobs_service.JobRefused as exc:
+            raise ValidationException(str(exc)) from exc
+        if created:
+            jobs.enqueue(job.id)
+        return {"job_id": job.id}
+
+    @get("/jobs/{job_id:int}", sync_to_thread=True)
+    def job(self, request: Request, job_id: FromPath[int], db_session: DbSession, config: Settings) -> dict[str, Any]:
+        return job_out(jobs_service.get_job(db_session, request.scope["user"], job_id), config)
+
+    @get("/jobs/{job_id:int}/download", sync_to_thread=True)
+    def job_download(
+        self, request: Request, job_id: FromPath[int], db_session: DbSession, config: Settings
+    ) -> Response[bytes]:
+        job = jobs_service.get_job(db_session, request.scope["user"], job_id)
+        if job.status != JobStatus.DONE or not job.result_sha256:
+            raise ValidationException("Berkas belum siap.")
+        media = "application/pdf" if (job.result_name or "").endswith(".pdf") else "application/zip"
+        return Response(
+            file_store(config).get(job.result_sha256),
+            media_type=media,
+            headers={"content-disposition": f'attachment; filename="{job.result_name}"'},
         )

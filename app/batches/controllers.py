@@ -17,6 +17,8 @@ from app.batches import service
 from app.batches.models import BATCH_STATUS_LABELS, BatchStatus
 from app.catalog.service import services_for
 from app.db import utcnow
+from app.jobs.models import JOB_STATUS_LABELS
+from app.jobs.service import latest_jobs
 from app.letters import service as letters
 from app.letters.models import KIND_LABELS as LETTER_LABELS
 from app.requests.models import STATUS_LABELS
@@ -119,6 +121,8 @@ class BatchController(Controller):
                 "letter_labels": LETTER_LABELS,
                 "due": letters.due_kinds_for_batch(batch),
                 "issue_url": renderer.config.url(f"/kiriman/{batch.id}/surat"),
+                "jobs": latest_jobs(db_session, batch.id),  # type: ignore[arg-type]
+                "job_labels": JOB_STATUS_LABELS,
             },
             status_code=status_code,
         )

@@ -313,20 +313,34 @@ def letters_of(session: Session, subject_key: str) -> list[Letter]:
     return list(session.exec(select(Letter).where(Letter.subject_key == subject_key).order_by(Letter.kind, Letter.id)))
 
 
-def issue(
-    session: Session,
-    config: PortalConfig,
-    store: FileStore,
-    kind: LetterKind,
-    *,
-    request: Request | None = None,
-    batch: Batch | None = None,
-    actor: Any,
-    today: date,
-    ip: str | None = None,
-) -> Letter:
-    """The valid letter of ``kind`` for the request or batch: the existing one when its data has not changed,
-    otherwise a new one (number, PDF, token) that supersedes it. Committed before returning."""
+@dataclass
+class Prepared:
+    """Everything a letter prints except its number, date and token; ``current`` is the valid letter of the
+    same kind for the same subject, if any."""
+
+    kind: LetterKind
+    subject_key: str
+    request_id: int | None
+    batch_id: int | None
+    village_code: str
+    office_code: str
+    data: dict[str, Any]
+    office: Office
+    signer: dict[str, Any]
+    holder: str
+    settings: LetterSettings
+    content_hash: str
+    current: Letter | None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current is not None and self.current.content_hash == self.content_hash
+
+
+def prepare(
+    session: Session, kind: LetterKind, *, request: Request | None = None, batch: Batch | None = None
+) -> Prepared:
+    """The data of the letter of ``kind`` for a request or a batch, at its current stage."""
     if request is not None:
         if kind not in due_kinds_for_request(request):
             raise LetterNotDue(f"{KIND_LABELS[kind]} belum dapat dibuat pada tahap ini.")
@@ -360,89 +374,200 @@ def issue(
             Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
         )
     ).first()
-    if current is not None and current.content_hash == content_hash:
-        return current
-
-    # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls the number back.
-    sequence = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}")
-    number = format_number(settings, kind, sequence=sequence, office_code=office_code, on=today)
-    token = secrets.token_urlsafe(32)
-    verify_url = f"{config.public_url}{config.url('/verify/' + token)}"
-    context = {
-        **data,
-        "title": KIND_LABELS[kind],
-        "number": number,
-        "issued_on": today,
-        "office": office,
-        "signer": signer,
-        "logo": logo_uri(store, settings),
-        "qr": qr_data_uri(verify_url),
-        "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
-        "status_url": f"{config.public_url}{config.url('/cek-status')}",
-    }
-    for key in ("completed_on",):
-        if key in context:
-            context[key] = date.fromisoformat(context[key])
-    try:
-        pdf = renderer().pdf(kind.value, context, paper=settings.paper)
-        signer = signer_for(config, office_code)
-        if signer is not None:  # the official's certificate: a PAdES signature any PDF reader checks
-            pdf = sign(pdf, signer, reason=f"{KIND_LABELS[kind]} {number}", location=office.place)
-    except Exception:
-        session.rollback()
-        raise
-    digest = store.put(pdf)
-    letter = Letter(
-        kind=kind.value,
+    return Prepared(
+        kind=kind,
         subject_key=subject_key,
         request_id=request.id if request is not None else None,
         batch_id=batch.id if batch is not None else None,
         village_code=village_code,
         office_code=office_code,
-        number=number,
-        sequence=sequence,
-        year=today.year,
-        issued_by=getattr(actor, "id", None),
-        sha256=digest,
-        size=len(pdf),
-        token=token,
-        content_hash=content_hash,
+        data=data,
+        office=office,
+        signer=signer,
         holder=holder[:120],
-        signed=signer is not None,
+        settings=settings,
+        content_hash=content_hash,
+        current=current,
     )
-    if current is not None:
-        current.status = LetterStatus.SUPERSEDED.value
-        current.superseded_at = utcnow()
-        session.add(current)
-        session.flush()
-    session.add(letter)
-    try:
-        session.flush()
-    except IntegrityError:  # another worker issued the same letter at the same moment: theirs stands
-        session.rollback()
-        existing = session.exec(
-            select(Letter).where(
-                Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
+
+
+def render_one(job: tuple[str, dict[str, Any], str]) -> bytes:
+    """Render one letter in this process (module-level, so a process pool can call it)."""
+    kind, context, paper = job
+    return renderer().pdf(kind, context, paper=paper)
+
+
+def _render_all(jobs: list[tuple[str, dict[str, Any], str]], pool: Any | None) -> list[bytes]:
+    if pool is None or len(jobs) < 2:
+        return [render_one(job) for job in jobs]
+    return list(pool.map(render_one, jobs, chunksize=max(1, len(jobs) // 8)))
+
+
+def issue(
+    session: Session,
+    config: PortalConfig,
+    store: FileStore,
+    kind: LetterKind,
+    *,
+    request: Request | None = None,
+    batch: Batch | None = None,
+    actor: Any,
+    today: date,
+    ip: str | None = None,
+) -> Letter:
+    """The valid letter of ``kind`` for the request or batch: the existing one when its data has not changed,
+    otherwise a new one (number, PDF, token) that supersedes it. Committed before returning."""
+    prepared = prepare(session, kind, request=request, batch=batch)
+    return issue_many(session, config, store, [prepared], actor=actor, today=today, ip=ip)[0]
+
+
+def issue_many(
+    session: Session,
+    config: PortalConfig,
+    store: FileStore,
+    items: list[Prepared],
+    *,
+    actor: Any,
+    today: date,
+    ip: str | None = None,
+    pool: Any | None = None,
+) -> list[Letter]:
+    """Issue the letters of ``items`` that are missing or out of date; returns the valid letter of each.
+
+    Letters of one office and kind take a block of consecutive numbers from their counter, whose row stays
+    locked until they are stored: concurrent issuers wait, and when any rendering fails the transaction,
+    numbers included, is rolled back. ``pool`` (a process pool) renders a block on several cores."""
+    results: dict[int, Letter] = {}
+    groups: dict[tuple[str, str], list[tuple[int, Prepared]]] = {}
+    for index, item in enumerate(items):
+        if item.up_to_date:
+            results[index] = item.current  # type: ignore[assignment]
+        else:
+            groups.setdefault((item.office_code, item.kind.value), []).append((index, item))
+    for members in groups.values():
+        try:
+            letters = _issue_block(
+                session, config, store, [m for _, m in members], actor=actor, today=today, ip=ip, pool=pool
             )
-        ).first()
-        if existing is None:
-            raise
-        return existing
-    if current is not None:
-        current.superseded_by = letter.id
-        session.add(current)
-    record(
-        session,
-        actor=actor,
-        action="letter.issue",
-        object_type="letter",
-        object_id=letter.id,
-        region_code=village_code,
-        changes={"kind": kind.value, "number": number, "sha256": digest, "supersedes": current.id if current else None},
-        ip=ip,
-    )
+        except IntegrityError:  # another worker issued some of them at the same moment: take theirs
+            session.rollback()
+            letters = []
+            for _, item in members:
+                fresh = prepare(
+                    session,
+                    item.kind,
+                    request=session.get(Request, item.request_id) if item.request_id else None,
+                    batch=session.get(Batch, item.batch_id) if item.batch_id else None,
+                )
+                letters.extend(
+                    _issue_block(session, config, store, [fresh], actor=actor, today=today, ip=ip)
+                    if not fresh.up_to_date
+                    else [fresh.current]
+                )
+        for (index, _), letter in zip(members, letters, strict=True):
+            results[index] = letter
+    return [results[i] for i in range(len(items))]
+
+
+def _issue_block(
+    session: Session,
+    config: PortalConfig,
+    store: FileStore,
+    items: list[Prepared],
+    *,
+    actor: Any,
+    today: date,
+    ip: str | None,
+    pool: Any | None = None,
+) -> list[Letter]:
+    """Number, render, sign, store and record letters of one office and kind, in one transaction."""
+    kind, office_code, settings = items[0].kind, items[0].office_code, items[0].settings
+    # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls the numbers back.
+    last = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}", len(items))
+    jobs, numbered = [], []
+    logo = logo_uri(store, settings)
+    for sequence, item in zip(range(last - len(items) + 1, last + 1), items, strict=True):
+        number = format_number(settings, kind, sequence=sequence, office_code=office_code, on=today)
+        token = secrets.token_urlsafe(32)
+        verify_url = f"{config.public_url}{config.url('/verify/' + token)}"
+        context = {
+            **item.data,
+            "title": KIND_LABELS[kind],
+            "number": number,
+            "issued_on": today,
+            "office": item.office,
+            "signer": item.signer,
+            "logo": logo,
+            "qr": qr_data_uri(verify_url),
+            "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
+            "status_url": f"{config.public_url}{config.url('/cek-status')}",
+        }
+        if "completed_on" in context:
+            context["completed_on"] = date.fromisoformat(context["completed_on"])
+        jobs.append((kind.value, context, settings.paper))
+        numbered.append((sequence, number, token))
+    try:
+        pdfs = _render_all(jobs, pool)
+        signer = signer_for(config, office_code)
+        if signer is not None:  # the official's certificate: a PAdES signature any PDF reader checks
+            pdfs = [
+                sign(pdf, signer, reason=f"{KIND_LABELS[kind]} {number}", location=items[0].office.place)
+                for pdf, (_, number, _) in zip(pdfs, numbered, strict=True)
+            ]
+    except Exception:
+        session.rollback()
+        raise
+    letters = []
+    now = utcnow()
+    for item, pdf, (sequence, number, token) in zip(items, pdfs, numbered, strict=True):
+        digest = store.put(pdf)
+        if item.current is not None:
+            item.current.status = LetterStatus.SUPERSEDED.value
+            item.current.superseded_at = now
+            session.add(item.current)
+        letter = Letter(
+            kind=kind.value,
+            subject_key=item.subject_key,
+            request_id=item.request_id,
+            batch_id=item.batch_id,
+            village_code=item.village_code,
+            office_code=office_code,
+            number=number,
+            sequence=sequence,
+            year=today.year,
+            issued_by=getattr(actor, "id", None),
+            sha256=digest,
+            size=len(pdf),
+            token=token,
+            content_hash=item.content_hash,
+            holder=item.holder,
+            signed=signer is not None,
+        )
+        letters.append(letter)
+    session.flush()  # superseded first: one valid letter per subject and kind
+    session.add_all(letters)
+    session.flush()
+    for item, letter in zip(items, letters, strict=True):
+        if item.current is not None:
+            item.current.superseded_by = letter.id
+            session.add(item.current)
+        record(
+            session,
+            actor=actor,
+            action="letter.issue",
+            object_type="letter",
+            object_id=letter.id,
+            region_code=item.village_code,
+            changes={
+                "kind": kind.value,
+                "number": letter.number,
+                "sha256": letter.sha256,
+                "supersedes": item.current.id if item.current else None,
+            },
+            ip=ip,
+        )
     session.commit()
-    return letter
+    return letters
 
 
 def issue_due(
@@ -458,8 +583,8 @@ def issue_due(
 ) -> list[Letter]:
     """Issue every letter the current stage calls for (when missing or out of date); return all the subject's."""
     kinds = due_kinds_for_request(request) if request is not None else due_kinds_for_batch(batch)  # type: ignore[arg-type]
-    for kind in kinds:
-        issue(session, config, store, kind, request=request, batch=batch, actor=actor, today=today, ip=ip)
+    items = [prepare(session, kind, request=request, batch=batch) for kind in kinds]
+    issue_many(session, config, store, items, actor=actor, today=today, ip=ip)
     key = f"request:{request.id}" if request is not None else f"batch:{batch.id}"  # type: ignore[union-attr]
     return letters_of(session, key)
 

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.accounts.models import User
 from app.accounts.tokens import create_token
-from tests.conftest import PDF_BYTES, add_batch, add_file, add_import, add_letter, add_request, make_nik
+from tests.conftest import PDF_BYTES, add_batch, add_file, add_import, add_job, add_letter, add_request, make_nik
 
 BODY = {
     "service": "KTP_BARU",
@@ -150,6 +150,9 @@ API_CASES = {
     "/api/v1/requests/{request_id:int}/letters": ("GET", "dave", "35.16.11.2009", "35.16.12.2007"),
     "/api/v1/batches/{batch_id:int}/letters": ("GET", "frank", "35.16.12.2007", "35.15.01.2001"),
     "/api/v1/letters/{letter_id:int}/pdf": ("GET", "alice", "35.16.11.2017", "35.16.11.2009"),
+    "/api/v1/batches/{batch_id:int}/bundle": ("POST", "dave", None, "35.16.12.2007"),
+    "/api/v1/jobs/{job_id:int}": ("GET", "dave", "35.16.11.2009", "35.16.12.2007"),
+    "/api/v1/jobs/{job_id:int}/download": ("GET", "frank", "35.16.12.2007", "35.15.01.2001"),
     "/api/v1/imports/{import_id:int}/commit": ("POST", "alice", None, "35.16.11.2009"),
 }
 
@@ -176,15 +179,28 @@ def test_every_parameterised_api_route_answers_404_outside_the_scope(app, client
         batch = add_batch(db, request, creator, submitted=creator != "alice")
         add_file(db, request, creator)
         letter = add_letter(db, request)
-        objects[village] = (request.id, batch.id, add_import(db, village, creator).id, letter.id)
+        job = add_job(db, batch)
+        objects[village] = (request.id, batch.id, add_import(db, village, creator).id, letter.id, job.id)
     for template, (method, who, own, foreign) in API_CASES.items():
-        index = 1 if "batch" in template else 2 if "import" in template else 3 if "/letters/" in template else 0
+        index = (
+            1
+            if "batch" in template
+            else 2
+            if "import" in template
+            else 3
+            if "/letters/" in template
+            else 4
+            if "jobs" in template
+            else 0
+        )
         url = template.split("{")[0] + str(objects[foreign][index]) + template.split("}")[1]
         headers = token(who)
         if own:
             own_url = template.split("{")[0] + str(objects[own][index]) + template.split("}")[1]
             assert client.request(method, own_url, headers=headers).status_code == 200, own_url
-        payload = {"json": {"to": "processing", "decisions": [], "request_ids": [], "create_batch": True}}
+        payload = {
+            "json": {"to": "processing", "decisions": [], "request_ids": [], "create_batch": True, "format": "pdf"}
+        }
         if "documents" in template:
             payload = {"files": {"file": ("x.pdf", PDF_BYTES, "application/pdf")}}
         response = client.request(method, url, headers=headers, **payload)

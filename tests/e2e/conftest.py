@@ -60,6 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cwd=REPO,
         env=env,
     )
+    worker = subprocess.Popen([*cli, "worker"], cwd=REPO, env=env)  # the background jobs, as `make run` does
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -73,8 +74,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             raise RuntimeError("the portal did not start")
         time.sleep(0.2)
     yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    for process in (proc, worker):
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ pdftoppm, is looked at; a resident scans the QR code and checks the letter on a 
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -56,4 +57,59 @@ def test_receipt_download_and_verification_in_the_browser(browser, server, scree
     resident.get_by_role("button", name="Cocokkan").click()
     resident.wait_for_selector("text=sama persis")
     resident.screenshot(path=str(screenshot_dir / "letter-verify-phone.png"), full_page=True)
+    assert errors == []
+
+
+def test_batch_bundle_download_in_the_browser(browser, server, screenshot_dir, tmp_path):
+    """The district operator downloads all letters of a reviewed batch as one PDF, made by the worker."""
+    from pypdf import PdfReader
+
+    clerk = browser.new_context(viewport=VIEWPORTS["laptop"], locale="id-ID").new_page()
+    _login(clerk, server, "desa.kenanten", "Demo-Desa-2026")
+    clerk.wait_for_url(f"{server}/")
+    names = []
+    for serial, name in enumerate(["Ahmad Fauzi", "Bunga Citra"], 40):
+        clerk.goto(f"{server}/permohonan/baru?layanan=KTP_BARU")
+        clerk.get_by_label("NIK", exact=True).fill(make_nik("1990-01-15", "L", serial=serial))
+        clerk.get_by_label("Nomor KK").fill(f"35161101010900{serial}")
+        clerk.get_by_label("Nama lengkap").fill(name)
+        clerk.get_by_label("Tempat lahir", exact=True).fill("Mojokerto")
+        clerk.get_by_label("Tanggal lahir", exact=True).fill("1990-01-15")
+        clerk.get_by_label("Jenis kelamin", exact=True).select_option("L")
+        clerk.get_by_label("Alamat").fill("Dusun Kenanten")
+        clerk.get_by_label("RT", exact=True).fill("1")
+        clerk.get_by_label("RW", exact=True).fill("1")
+        clerk.get_by_role("button", name="Simpan sebagai draf").click()
+        clerk.wait_for_selector("text=PIN cek status warga")
+        names.append(name.upper())
+    clerk.goto(f"{server}/permohonan/?status=draft")
+    for name in names:
+        clerk.locator("tr", has_text=name).get_by_role("checkbox").check()
+    clerk.get_by_role("button", name="Buat kiriman dari yang dipilih").click()
+    clerk.get_by_role("button", name="Kirim ke kecamatan (2 permohonan)").click()
+    clerk.wait_for_selector("text=terkirim ke kecamatan")
+    batch_url = clerk.url
+
+    context = browser.new_context(viewport=VIEWPORTS["laptop"], locale="id-ID", accept_downloads=True)
+    operator = context.new_page()
+    errors: list[str] = []
+    operator.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(operator, server, "kec.puri", "Demo-Kecamatan-2026")
+    operator.wait_for_url(f"{server}/")
+    operator.goto(batch_url)
+    operator.get_by_role("button", name="Setujui semua yang tersisa (2)").click()
+    operator.wait_for_selector("text=Selesai diverifikasi")
+    operator.get_by_role("button", name="PDF gabungan (siap cetak)").click()
+    operator.wait_for_selector("#bundel .job")
+    operator.wait_for_selector("text=Siap diunduh", timeout=60_000)  # htmx polled until the worker finished
+    operator.locator("#bundel").screenshot(path=str(screenshot_dir / "bundle-ready-laptop.png"))
+    with operator.expect_download() as download:
+        operator.locator("#bundel").get_by_role("link", name="Unduh").first.click()
+    pdf = Path(download.value.path()).read_bytes()
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 4  # cover letter, review result, two receipts
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "SURAT PENGANTAR KIRIMAN" in text and "HASIL VERIFIKASI KECAMATAN" in text
+    assert all(name in text for name in names)
+    shutil.copy(pdf_png(pdf, tmp_path, name="review", dpi=90), screenshot_dir / "letter-cover-page1.png")
     assert errors == []
