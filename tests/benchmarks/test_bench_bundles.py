@@ -1,0 +1,155 @@
+"""A 500-request batch's letters as one PDF (`make bench`): the portal's job (block numbering, a process pool
+on both cores, merge) next to the naive loop (a fresh HTML(...).write_pdf() per letter, CSS inline) in the
+same run; the peak memory of the rendering processes; and the clerk's list page p99 while the batch renders.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import threading
+import time
+from datetime import date
+
+from sqlalchemy import text
+from sqlmodel import Session, create_engine, select
+from weasyprint import HTML
+
+from app import migrations
+from app.batches.models import Batch
+from app.catalog.service import ensure_catalog
+from app.config import PortalConfig
+from app.db import Database
+from app.jobs import service as jobs
+from app.jobs.models import Job
+from app.letters import bundles
+from app.letters.render import PDF_DIR, qr_data_uri, renderer
+from app.letters.service import KIND_LABELS, format_number
+from tests.benchmarks import test_bench_request_lists as lists
+from tests.conftest import REPO
+
+REQUESTS = int(os.environ.get("BENCH_BUNDLE", "500"))
+
+
+def _batch(url: str) -> int:
+    """A reviewed batch of Kenanten with REQUESTS approved requests (made with SQL: the setup is not measured)."""
+    engine = create_engine(url)
+    migrations.upgrade(engine)
+    with Session(engine) as session:
+        ensure_catalog(session, "35.16")
+        session.commit()
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO portal_user (username, full_name, role, region_code, password_hash, is_active, "
+                "session_epoch, created_at, updated_at) VALUES ('desa.kenanten', 'Siti Rahmawati', 'clerk', "
+                "'35.16.11.2017', :hash, 1, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            {"hash": __import__("app.accounts.passwords", fromlist=["hash_password"]).hash_password("Demo-Desa-2026")},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO portal_batch (number, village_code, status, form_key, created_by, created_at) "
+                "VALUES ('KRM-3516112017-2026-0001', '35.16.11.2017', 'reviewed', 'bench', 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        for n in range(1, REQUESTS + 1):
+            day, month = 1 + n % 28, 1 + n % 12
+            conn.execute(
+                text(
+                    "INSERT INTO portal_request (number, village_code, service_code, status, nik, kk_number, name, "
+                    "birth_place, birth_date, sex, address, rt, rw, fields, batch_id, status_pin, created_by, "
+                    "created_at, updated_at, status_changed_at) VALUES (:number, '35.16.11.2017', 'KTP_BARU', "
+                    "'approved', :nik, '3516110101090001', :name, 'MOJOKERTO', :born, 'L', 'JL. MAWAR 1', '001', "
+                    "'002', '{}', 1, '123456', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {
+                    "number": f"PPD-3516112017-2026-{n:06d}",
+                    "nik": f"351611{day:02d}{month:02d}90{n:04d}",
+                    "name": "WARGA " + "".join(chr(65 + int(d)) for d in str(n)),
+                    "born": date(1990, month, day),
+                },
+            )
+            conn.execute(
+                text("INSERT INTO portal_batch_item (batch_id, request_id, decision) VALUES (1, :id, 'approved')"),
+                {"id": n},
+            )
+    engine.dispose()
+    return 1
+
+
+def _naive_seconds(url: str, config: PortalConfig) -> float:
+    """Every letter of the same batch, rendered the naive way (data prepared outside the timing)."""
+    engine = create_engine(url)
+    css = (PDF_DIR / "letter.css").read_text()
+    with Session(engine) as session:
+        batch = session.exec(select(Batch)).one()
+        items = bundles.bundle_items(session, batch)
+    tuned = renderer()
+    pages = []
+    for sequence, item in enumerate(items, 1):
+        context = {
+            **item.data,
+            "title": KIND_LABELS[item.kind],
+            "number": format_number(
+                item.settings, item.kind, sequence=sequence, office_code=item.office_code, on=date.today()
+            ),
+            "issued_on": date.today(),
+            "office": item.office,
+            "signer": item.signer,
+            "logo": None,
+            "qr": qr_data_uri(f"{config.public_url}/verify/{sequence:043d}"),
+            "verify_url_short": "…",
+            "status_url": "…",
+        }
+        pages.append(tuned.html(item.kind.value, context).replace("</head>", f"<style>{css}</style></head>"))
+    engine.dispose()
+    start = time.perf_counter()
+    for html in pages:
+        HTML(string=html, base_url=str(PDF_DIR) + "/").write_pdf()
+    return time.perf_counter() - start
+
+
+def test_a_batch_bundle(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    _batch(url)
+    config = PortalConfig(database_url=url, data_dir=tmp_path, secret_key="bench")
+    db = Database(url)
+    with db.session() as session:
+        job, _ = jobs.create_bundle_job(session, session.get(Batch, 1), fmt="pdf", actor=None)
+        job_id = job.id
+
+    # The clerk's list page, served by the portal while the batch renders (wrk, 8 clients).
+    env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_SECRET_KEY": "bench"}
+    server, base = lists._serve(["--factory", "app.main:create_app"], env, REPO)
+    try:
+        cookies = lists._login(base, "desa.kenanten", "Demo-Desa-2026")
+        lists.CLIENTS, lists.SECONDS = 8, 8.0
+        quiet = lists._load(base + "/permohonan/", cookies)
+        done = {}
+
+        def render() -> None:
+            start = time.perf_counter()
+            jobs.run_job(db, config, job_id, enqueue=lambda *a, **k: None)
+            done["seconds"] = time.perf_counter() - start
+
+        worker = threading.Thread(target=render)
+        worker.start()
+        time.sleep(1.0)
+        busy = lists._load(base + "/permohonan/", cookies)
+        worker.join()
+    finally:
+        server.terminate()
+        server.wait(10)
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job.status == "done" and job.total == REQUESTS + 2
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    naive = _naive_seconds(url, config)
+    print(
+        f"\n{REQUESTS + 2} letters (cover, review, {REQUESTS} receipts) as one PDF: job {done['seconds']:.1f} s "
+        f"(target < 20 s); naive loop {naive:.1f} s; {naive / done['seconds']:.1f}x faster (target >= 3x)\n"
+        f"peak memory of a rendering process: {children_mb:.0f} MB (target < 1024 MB)\n"
+        f"clerk list page, 8 clients: p99 {quiet['p99']:.0f} ms idle, {busy['p99']:.0f} ms while the batch "
+        f"renders (target < 300 ms); {quiet['rps']:.0f} → {busy['rps']:.0f} req/s"
+    )
