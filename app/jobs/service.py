@@ -80,6 +80,9 @@ def latest_jobs(session: Session, batch_id: int) -> list[Job]:
 def _worker_init() -> None:
     with contextlib.suppress(OSError):
         os.nice(10)  # the web server's pages come first
+    from app.letters.render import renderer
+
+    renderer()  # fonts and stylesheet parsed while the coordinator prepares the letters
 
 
 def make_pool(config: PortalConfig) -> ProcessPoolExecutor | None:

@@ -19,7 +19,7 @@ from app.config import PortalConfig
 from app.letters import service
 from app.letters.models import KIND_SLUGS, Letter, LetterKind
 
-BLOCK = 40
+BLOCK = 100
 """Letters numbered, rendered and stored per transaction (the counter row is locked meanwhile)."""
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from app.config import REPO_ROOT, STATIC_DIR
 from app.web import MONTHS_ID
 
 PDF_DIR = REPO_ROOT / "pdf"
+# WeasyPrint reports every rendering step at INFO: hundreds of lines per batch, and time spent writing them.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 PAPER = {"A4": "210mm 297mm", "F4": "215mm 330mm"}
 PDF_VARIANT = "pdf/a-2b"
 

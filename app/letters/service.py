@@ -394,13 +394,19 @@ def prepare(
 def render_one(job: tuple[str, dict[str, Any], str]) -> bytes:
     """Render one letter in this process (module-level, so a process pool can call it)."""
     kind, context, paper = job
+    if "qr" not in context:  # drawn here, in the rendering process, not by the coordinator
+        context = {**context, "qr": qr_data_uri(context["qr_url"])}
     return renderer().pdf(kind, context, paper=paper)
 
 
 def _render_all(jobs: list[tuple[str, dict[str, Any], str]], pool: Any | None) -> list[bytes]:
     if pool is None or len(jobs) < 2:
         return [render_one(job) for job in jobs]
-    return list(pool.map(render_one, jobs, chunksize=max(1, len(jobs) // 8)))
+    # Letters with long lists (a batch's cover letter, its review) first, so no core waits for them at the end.
+    size = [len(context.get("items", ())) + len(context.get("approved", ())) for _, context, _ in jobs]
+    order = sorted(range(len(jobs)), key=lambda i: -size[i])
+    futures = {i: pool.submit(render_one, jobs[i]) for i in order}
+    return [futures[i].result() for i in range(len(jobs))]
 
 
 def issue(
@@ -438,33 +444,32 @@ def issue_many(
     locked until they are stored: concurrent issuers wait, and when any rendering fails the transaction,
     numbers included, is rolled back. ``pool`` (a process pool) renders a block on several cores."""
     results: dict[int, Letter] = {}
-    groups: dict[tuple[str, str], list[tuple[int, Prepared]]] = {}
+    pending: list[tuple[int, Prepared]] = []
     for index, item in enumerate(items):
         if item.up_to_date:
             results[index] = item.current  # type: ignore[assignment]
         else:
-            groups.setdefault((item.office_code, item.kind.value), []).append((index, item))
-    for members in groups.values():
+            pending.append((index, item))
+    if pending:
         try:
             letters = _issue_block(
-                session, config, store, [m for _, m in members], actor=actor, today=today, ip=ip, pool=pool
+                session, config, store, [m for _, m in pending], actor=actor, today=today, ip=ip, pool=pool
             )
         except IntegrityError:  # another worker issued some of them at the same moment: take theirs
             session.rollback()
             letters = []
-            for _, item in members:
+            for _, item in pending:
                 fresh = prepare(
                     session,
                     item.kind,
                     request=session.get(Request, item.request_id) if item.request_id else None,
                     batch=session.get(Batch, item.batch_id) if item.batch_id else None,
                 )
-                letters.extend(
-                    _issue_block(session, config, store, [fresh], actor=actor, today=today, ip=ip)
-                    if not fresh.up_to_date
-                    else [fresh.current]
-                )
-        for (index, _), letter in zip(members, letters, strict=True):
+                if fresh.up_to_date:
+                    letters.append(fresh.current)
+                else:
+                    letters.extend(_issue_block(session, config, store, [fresh], actor=actor, today=today, ip=ip))
+        for (index, _), letter in zip(pending, letters, strict=True):
             results[index] = letter
     return [results[i] for i in range(len(items))]
 
@@ -480,40 +485,48 @@ def _issue_block(
     ip: str | None,
     pool: Any | None = None,
 ) -> list[Letter]:
-    """Number, render, sign, store and record letters of one office and kind, in one transaction."""
-    kind, office_code, settings = items[0].kind, items[0].office_code, items[0].settings
-    # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls the numbers back.
-    last = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}", len(items))
-    jobs, numbered = [], []
-    logo = logo_uri(store, settings)
-    for sequence, item in zip(range(last - len(items) + 1, last + 1), items, strict=True):
-        number = format_number(settings, kind, sequence=sequence, office_code=office_code, on=today)
-        token = secrets.token_urlsafe(32)
-        verify_url = f"{config.public_url}{config.url('/verify/' + token)}"
-        context = {
-            **item.data,
-            "title": KIND_LABELS[kind],
-            "number": number,
-            "issued_on": today,
-            "office": item.office,
-            "signer": item.signer,
-            "logo": logo,
-            "qr": qr_data_uri(verify_url),
-            "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
-            "status_url": f"{config.public_url}{config.url('/cek-status')}",
-        }
-        if "completed_on" in context:
-            context["completed_on"] = date.fromisoformat(context["completed_on"])
-        jobs.append((kind.value, context, settings.paper))
-        numbered.append((sequence, number, token))
+    """Number, render, sign, store and record letters, in one transaction: each office and kind takes a block
+    of consecutive numbers from its counter."""
+    blocks: dict[tuple[str, LetterKind], list[int]] = {}
+    for position, item in enumerate(items):
+        blocks.setdefault((item.office_code, item.kind), []).append(position)
+    numbered: list[tuple[int, str, str]] = [(0, "", "")] * len(items)
+    jobs: list[tuple[str, dict[str, Any], str]] = [("", {}, "")] * len(items)
+    logos: dict[str | None, str | None] = {}
+    for (office_code, kind), positions in blocks.items():
+        # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls it back.
+        last = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}", len(positions))
+        for sequence, position in zip(range(last - len(positions) + 1, last + 1), positions, strict=True):
+            item = items[position]
+            number = format_number(item.settings, kind, sequence=sequence, office_code=office_code, on=today)
+            token = secrets.token_urlsafe(32)
+            verify_url = f"{config.public_url}{config.url('/verify/' + token)}"
+            if item.settings.logo_sha256 not in logos:
+                logos[item.settings.logo_sha256] = logo_uri(store, item.settings)
+            context = {
+                **item.data,
+                "title": KIND_LABELS[kind],
+                "number": number,
+                "issued_on": today,
+                "office": item.office,
+                "signer": item.signer,
+                "logo": logos[item.settings.logo_sha256],
+                "qr_url": verify_url,
+                "verify_url_short": f"{config.public_url}{config.url('/verify/')}…",
+                "status_url": f"{config.public_url}{config.url('/cek-status')}",
+            }
+            if "completed_on" in context:
+                context["completed_on"] = date.fromisoformat(context["completed_on"])
+            jobs[position] = (kind.value, context, item.settings.paper)
+            numbered[position] = (sequence, number, token)
+    signers = {code: signer_for(config, code) for code in {item.office_code for item in items}}
     try:
         pdfs = _render_all(jobs, pool)
-        signer = signer_for(config, office_code)
-        if signer is not None:  # the official's certificate: a PAdES signature any PDF reader checks
-            pdfs = [
-                sign(pdf, signer, reason=f"{KIND_LABELS[kind]} {number}", location=items[0].office.place)
-                for pdf, (_, number, _) in zip(pdfs, numbered, strict=True)
-            ]
+        for position, item in enumerate(items):
+            signer = signers[item.office_code]
+            if signer is not None:  # the official's certificate: a PAdES signature any PDF reader checks
+                reason = f"{KIND_LABELS[item.kind]} {numbered[position][1]}"
+                pdfs[position] = sign(pdfs[position], signer, reason=reason, location=item.office.place)
     except Exception:
         session.rollback()
         raise
@@ -526,12 +539,12 @@ def _issue_block(
             item.current.superseded_at = now
             session.add(item.current)
         letter = Letter(
-            kind=kind.value,
+            kind=item.kind.value,
             subject_key=item.subject_key,
             request_id=item.request_id,
             batch_id=item.batch_id,
             village_code=item.village_code,
-            office_code=office_code,
+            office_code=item.office_code,
             number=number,
             sequence=sequence,
             year=today.year,
@@ -541,7 +554,7 @@ def _issue_block(
             token=token,
             content_hash=item.content_hash,
             holder=item.holder,
-            signed=signer is not None,
+            signed=signers[item.office_code] is not None,
         )
         letters.append(letter)
     session.flush()  # superseded first: one valid letter per subject and kind
@@ -559,7 +572,7 @@ def _issue_block(
             object_id=letter.id,
             region_code=item.village_code,
             changes={
-                "kind": kind.value,
+                "kind": item.kind.value,
                 "number": letter.number,
                 "sha256": letter.sha256,
                 "supersedes": item.current.id if item.current else None,

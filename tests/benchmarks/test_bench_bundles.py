@@ -12,7 +12,7 @@ import time
 from datetime import date
 
 from sqlalchemy import text
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, create_engine
 from weasyprint import HTML
 
 from app import migrations
@@ -31,8 +31,8 @@ from tests.conftest import REPO
 REQUESTS = int(os.environ.get("BENCH_BUNDLE", "500"))
 
 
-def _batch(url: str) -> int:
-    """A reviewed batch of Kenanten with REQUESTS approved requests (made with SQL: the setup is not measured)."""
+def _batches(url: str, count: int = 2) -> None:
+    """``count`` reviewed batches of Kenanten with REQUESTS approved requests each (made with SQL: not measured)."""
     engine = create_engine(url)
     migrations.upgrade(engine)
     with Session(engine) as session:
@@ -47,13 +47,15 @@ def _batch(url: str) -> int:
             ),
             {"hash": __import__("app.accounts.passwords", fromlist=["hash_password"]).hash_password("Demo-Desa-2026")},
         )
-        conn.execute(
-            text(
-                "INSERT INTO portal_batch (number, village_code, status, form_key, created_by, created_at) "
-                "VALUES ('KRM-3516112017-2026-0001', '35.16.11.2017', 'reviewed', 'bench', 1, CURRENT_TIMESTAMP)"
+        for b in range(1, count + 1):
+            conn.execute(
+                text(
+                    "INSERT INTO portal_batch (number, village_code, status, form_key, created_by, created_at) "
+                    "VALUES (:number, '35.16.11.2017', 'reviewed', :key, 1, CURRENT_TIMESTAMP)"
+                ),
+                {"number": f"KRM-3516112017-2026-{b:04d}", "key": f"bench-{b}"},
             )
-        )
-        for n in range(1, REQUESTS + 1):
+        for n in range(1, count * REQUESTS + 1):
             day, month = 1 + n % 28, 1 + n % 12
             conn.execute(
                 text(
@@ -61,21 +63,21 @@ def _batch(url: str) -> int:
                     "birth_place, birth_date, sex, address, rt, rw, fields, batch_id, status_pin, created_by, "
                     "created_at, updated_at, status_changed_at) VALUES (:number, '35.16.11.2017', 'KTP_BARU', "
                     "'approved', :nik, '3516110101090001', :name, 'MOJOKERTO', :born, 'L', 'JL. MAWAR 1', '001', "
-                    "'002', '{}', 1, '123456', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    "'002', '{}', :batch, '123456', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
                 ),
                 {
                     "number": f"PPD-3516112017-2026-{n:06d}",
                     "nik": f"351611{day:02d}{month:02d}90{n:04d}",
                     "name": "WARGA " + "".join(chr(65 + int(d)) for d in str(n)),
                     "born": date(1990, month, day),
+                    "batch": 1 + (n - 1) // REQUESTS,
                 },
             )
             conn.execute(
-                text("INSERT INTO portal_batch_item (batch_id, request_id, decision) VALUES (1, :id, 'approved')"),
-                {"id": n},
+                text("INSERT INTO portal_batch_item (batch_id, request_id, decision) VALUES (:batch, :id, 'approved')"),
+                {"id": n, "batch": 1 + (n - 1) // REQUESTS},
             )
     engine.dispose()
-    return 1
 
 
 def _naive_seconds(url: str, config: PortalConfig) -> float:
@@ -83,7 +85,7 @@ def _naive_seconds(url: str, config: PortalConfig) -> float:
     engine = create_engine(url)
     css = (PDF_DIR / "letter.css").read_text()
     with Session(engine) as session:
-        batch = session.exec(select(Batch)).one()
+        batch = session.get(Batch, 1)
         items = bundles.bundle_items(session, batch)
     tuned = renderer()
     pages = []
@@ -112,14 +114,21 @@ def _naive_seconds(url: str, config: PortalConfig) -> float:
 
 def test_a_batch_bundle(tmp_path):
     url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
-    _batch(url)
+    _batches(url)
     config = PortalConfig(database_url=url, data_dir=tmp_path, secret_key="bench")
     db = Database(url)
     with db.session() as session:
-        job, _ = jobs.create_bundle_job(session, session.get(Batch, 1), fmt="pdf", actor=None)
-        job_id = job.id
+        first, _ = jobs.create_bundle_job(session, session.get(Batch, 1), fmt="pdf", actor=None)
+        second, _ = jobs.create_bundle_job(session, session.get(Batch, 2), fmt="pdf", actor=None)
 
-    # The clerk's list page, served by the portal while the batch renders (wrk, 8 clients).
+    def run(job_id: int) -> float:
+        start = time.perf_counter()
+        jobs.run_job(db, config, job_id, enqueue=lambda *a, **k: None)
+        return time.perf_counter() - start
+
+    alone = run(first.id)  # the first batch, nothing else running
+    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # The second batch renders while clerks load their list page (wrk, 8 clients) from the portal.
     env = {**os.environ, "PORTAL_DATABASE_URL": url, "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_SECRET_KEY": "bench"}
     server, base = lists._serve(["--factory", "app.main:create_app"], env, REPO)
     try:
@@ -127,13 +136,7 @@ def test_a_batch_bundle(tmp_path):
         lists.CLIENTS, lists.SECONDS = 8, 8.0
         quiet = lists._load(base + "/permohonan/", cookies)
         done = {}
-
-        def render() -> None:
-            start = time.perf_counter()
-            jobs.run_job(db, config, job_id, enqueue=lambda *a, **k: None)
-            done["seconds"] = time.perf_counter() - start
-
-        worker = threading.Thread(target=render)
+        worker = threading.Thread(target=lambda: done.setdefault("seconds", run(second.id)))
         worker.start()
         time.sleep(1.0)
         busy = lists._load(base + "/permohonan/", cookies)
@@ -142,14 +145,14 @@ def test_a_batch_bundle(tmp_path):
         server.terminate()
         server.wait(10)
     with db.session() as session:
-        job = session.get(Job, job_id)
-        assert job.status == "done" and job.total == REQUESTS + 2
-    children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        for job_id in (first.id, second.id):
+            job = session.get(Job, job_id)
+            assert job.status == "done" and job.total == REQUESTS + 2
     naive = _naive_seconds(url, config)
     print(
-        f"\n{REQUESTS + 2} letters (cover, review, {REQUESTS} receipts) as one PDF: job {done['seconds']:.1f} s "
-        f"(target < 20 s); naive loop {naive:.1f} s; {naive / done['seconds']:.1f}x faster (target >= 3x)\n"
+        f"\n{REQUESTS + 2} letters (cover, review, {REQUESTS} receipts) as one PDF: job {alone:.1f} s "
+        f"(target < 20 s); naive loop {naive:.1f} s; {naive / alone:.1f}x faster (target >= 3x)\n"
         f"peak memory of a rendering process: {children_mb:.0f} MB (target < 1024 MB)\n"
-        f"clerk list page, 8 clients: p99 {quiet['p99']:.0f} ms idle, {busy['p99']:.0f} ms while the batch "
-        f"renders (target < 300 ms); {quiet['rps']:.0f} → {busy['rps']:.0f} req/s"
+        f"clerk list page, 8 clients: p99 {quiet['p99']:.0f} ms idle, {busy['p99']:.0f} ms while a batch renders "
+        f"(target < 300 ms); {quiet['rps']:.0f} -> {busy['rps']:.0f} req/s; that batch took {done['seconds']:.1f} s"
     )
