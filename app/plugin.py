@@ -38,6 +38,7 @@ from app.letters.controllers import (
     download_letter,
     issue_batch_letters,
     issue_request_letters,
+    revoke_letter,
     verify_page,
     verify_upload,
 )
@@ -66,6 +67,7 @@ ROUTE_HANDLERS = [
     issue_request_letters,
     issue_batch_letters,
     download_letter,
+    revoke_letter,
     verify_page,
     verify_upload,
     LetterSettingsController,

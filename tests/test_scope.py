@@ -126,6 +126,10 @@ SCOPE_CASES: dict[str, list[Case]] = {
     "/tugas/{job_id:int}/unduh": [
         Case("dave", own="job:35.16.11.2009", foreign="job:35.16.12.2007"),
     ],
+    "/surat/{letter_id:int}/cabut": [
+        Case("alice", own="letter:35.16.11.2017", foreign="letter:35.16.11.2009"),
+        Case("grace", own="letter:35.16.12.2007", foreign="letter:35.15.01.2001"),
+    ],
     "/surat/{letter_id:int}": [
         Case("alice", own="letter:35.16.11.2017", foreign="letter:35.16.11.2009"),
         Case("dave", own="letter:35.16.11.2009", foreign="letter:35.16.12.2007"),

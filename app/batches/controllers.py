@@ -117,7 +117,8 @@ class BatchController(Controller):
                     s.code: s.name for s in services_for(db_session, batch.village_code, only_active=False)
                 },
                 "now": utcnow(),
-                "letters": letters.letters_of(db_session, f"batch:{batch.id}"),
+                "letters": (subject_letters := letters.letters_of(db_session, f"batch:{batch.id}")),
+                "revocable": {x.id for x in subject_letters if x.status == "valid" and letters.may_revoke(user, x)},
                 "letter_labels": LETTER_LABELS,
                 "due": letters.due_kinds_for_batch(batch),
                 "issue_url": renderer.config.url(f"/kiriman/{batch.id}/surat"),

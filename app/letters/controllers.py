@@ -26,7 +26,7 @@ from app.letters.models import KIND_LABELS, STATUS_LABELS, Letter, LetterKind
 from app.ratelimit import hit
 from app.regions.models import LEVEL_VILLAGE, Region
 from app.requests.service import get_request
-from app.web import DbSession, Pages, Settings, client_ip, flash, redirect
+from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
 
 VERIFY_LIMIT, VERIFY_WINDOW = 30, 600  # verifications per address per 10 minutes
 PDF_LIMIT = 12 * 1024 * 1024
@@ -74,6 +74,19 @@ def download_letter(
         media_type="application/pdf",
         headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "private, no-store"},
     )
+
+
+@post("/surat/{letter_id:int}/cabut", sync_to_thread=True)
+def revoke_letter(
+    request: Request, letter_id: FromPath[int], data: FormData, db_session: DbSession, config: Settings
+) -> Response[Any]:
+    letter = service.get_letter(db_session, request.scope["user"], letter_id)
+    service.revoke(
+        db_session, letter, actor=request.scope["user"], reason=data.get("reason", ""), ip=client_ip(request)
+    )
+    flash(request, f"Surat {letter.number} dicabut. Buat surat baru bila diperlukan.")
+    target = f"/permohonan/{letter.request_id}#surat" if letter.request_id else f"/kiriman/{letter.batch_id}#surat"
+    return redirect(config, target)
 
 
 def _verify_context(db_session: Any, letter: Letter, config: PortalConfig) -> dict[str, Any]:

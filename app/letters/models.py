@@ -84,6 +84,9 @@ class Letter(SQLModel, table=True):
     status: str = Field(default=LetterStatus.VALID.value, max_length=12)
     superseded_by: int | None = Field(default=None, foreign_key="portal_letter.id")
     superseded_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = Field(default=None, max_length=300)
+    """Why the issuing office withdrew the letter (kept for the audit; the public page shows only the date)."""
     holder: str = Field(max_length=120)
     """What the verification page may show of whom the letter concerns: a masked name or a batch number."""
     signed: bool = False

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app.accounts.models import Role
 from app.accounts.scope import get_in_scope, scope_filter
 from app.attachments.models import Attachment, FileKind
 from app.attachments.storage import FileStore
@@ -43,6 +44,7 @@ from app.letters.signing import sign, signer_for
 from app.regions.models import LEVEL_DISTRICT, LEVEL_REGENCY, Region
 from app.regions.service import region_path
 from app.requests.models import Request, Status
+from app.requests.status import IllegalTransition
 from app.requests.validation import mask_name, mask_number
 from app.sequences import next_value
 
@@ -600,6 +602,38 @@ def issue_due(
     issue_many(session, config, store, items, actor=actor, today=today, ip=ip)
     key = f"request:{request.id}" if request is not None else f"batch:{batch.id}"  # type: ignore[union-attr]
     return letters_of(session, key)
+
+
+def may_revoke(user: Any, letter: Letter) -> bool:
+    """The issuing office's own user (its clerk, or the district operator for review results) or the admin."""
+    return user.role == Role.ADMIN or (
+        user.role in (Role.CLERK, Role.DISTRICT) and user.region_code == letter.office_code
+    )
+
+
+def revoke(session: Session, letter: Letter, *, actor: Any, reason: str, ip: str | None = None) -> None:
+    """Withdraw a valid letter (wrong data, issued by mistake): its QR page says so; the stage's letter can be
+    issued again, with a new number."""
+    reason = " ".join(reason.split())
+    if not may_revoke(actor, letter):
+        raise PermissionDeniedException("Hanya kantor penerbit atau admin yang dapat mencabut surat ini.")
+    if letter.status != LetterStatus.VALID.value:
+        raise IllegalTransition("Surat ini sudah tidak berlaku.")
+    if not reason:
+        raise ValidationException("Tuliskan alasan pencabutan.")
+    letter.status, letter.revoked_at, letter.revoke_reason = LetterStatus.REVOKED.value, utcnow(), reason[:300]
+    session.add(letter)
+    record(
+        session,
+        actor=actor,
+        action="letter.revoke",
+        object_type="letter",
+        object_id=letter.id,
+        region_code=letter.village_code,
+        changes={"number": letter.number, "reason": reason[:300]},
+        ip=ip,
+    )
+    session.commit()
 
 
 def get_letter(session: Session, user: Any, letter_id: int) -> Letter:

@@ -341,3 +341,35 @@ def test_the_admin_sets_number_format_paper_and_emblem(client, db, tmp_path):
     _issue(client, f"/permohonan/{item.id}")
     [letter] = _letters(db)
     assert re.fullmatch(r"400\.12\.2/001-TTP/35\.16\.11\.2017/\d{4}", letter.number), letter.number
+
+
+def test_the_issuing_office_revokes_a_letter_and_issues_it_again(client, db):
+    item = add_request(db, "35.16.11.2017", "alice", serial=1)
+    login(client, "alice")
+    _issue(client, f"/permohonan/{item.id}")
+    [letter] = _letters(db)
+    page = client.get(f"/permohonan/{item.id}").text
+    assert "Cabut surat ini" in page
+    refused = client.post(f"/surat/{letter.id}/cabut", data={"_csrf_token": csrf_from(page), "reason": " "})
+    assert refused.status_code == 400 and "alasan pencabutan" in refused.text
+    login(client, "dave")  # the district sees the request but did not issue its receipt
+    assert "Cabut surat ini" not in client.get(f"/permohonan/{item.id}").text
+    token = csrf_from(client.get("/").text)
+    assert client.post(f"/surat/{letter.id}/cabut", data={"_csrf_token": token, "reason": "x"}).status_code == 403
+    login(client, "alice")
+    done = client.post(
+        f"/surat/{letter.id}/cabut",
+        data={"_csrf_token": csrf_from(page), "reason": "Salah cetak"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    client.cookies.clear()
+    public = client.get(f"/verify/{letter.token}").text
+    assert "Dicabut" in public and "dicabut oleh kantor penerbit" in public and "Salah cetak" not in public
+    login(client, "alice")
+    _issue(client, f"/permohonan/{item.id}")
+    old, new = _letters(db)
+    assert (old.status, new.status) == ("revoked", "valid") and new.number.startswith("400.12/002/TTP/")
+    token = csrf_from(client.get(f"/permohonan/{item.id}").text)
+    again = client.post(f"/surat/{old.id}/cabut", data={"_csrf_token": token, "reason": "lagi"})
+    assert again.status_code == 409

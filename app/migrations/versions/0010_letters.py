@@ -50,6 +50,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('superseded_by', sa.Integer(), nullable=True),
     sa.Column('superseded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('revoke_reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('signed', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['batch_id'], ['portal_batch.id'], ),
