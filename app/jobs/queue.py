@@ -26,13 +26,22 @@ class JobQueue:
             self.huey = SqliteHuey(
                 "pelaku-para-dewi", filename=str(config.data_dir / "jobs.sqlite3"), immediate=immediate
             )
+        self._pool: Any = None
         self._run = self.huey.task(name="portal.run_job")(self._run_job)
         self.huey.periodic_task(crontab(minute="*"), name="portal.requeue_stalled")(self._requeue)
 
     def _run_job(self, job_id: int) -> None:
         from app.jobs.service import run_job
 
-        run_job(self.db, self.config, job_id, enqueue=self.enqueue)
+        run_job(self.db, self.config, job_id, enqueue=self.enqueue, pool=self.pool())
+
+    def pool(self) -> Any:
+        """The worker's rendering processes, started once and kept (starting them costs about two seconds)."""
+        if self._pool is None:
+            from app.jobs.service import make_pool
+
+            self._pool = make_pool(self.config)
+        return self._pool
 
     def _requeue(self) -> None:
         from app.jobs.service import requeue_stalled
