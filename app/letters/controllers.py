@@ -29,6 +29,7 @@ from app.requests.service import get_request
 from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
 
 VERIFY_LIMIT, VERIFY_WINDOW = 30, 600  # verifications per address per 10 minutes
+TOO_MANY = "Terlalu banyak pemeriksaan. Coba lagi beberapa menit lagi."
 PDF_LIMIT = 12 * 1024 * 1024
 
 
@@ -36,30 +37,35 @@ def _today(config: PortalConfig):
     return datetime.now(config.tz).date()
 
 
+def _issue(http: Request, db_session: Any, config: PortalConfig, back: str, **subject: Any) -> Response[Any]:
+    """Issue what the request's or batch's stage calls for, then back to its page."""
+    letters = service.issue_due(
+        db_session,
+        config,
+        file_store(config),
+        actor=http.scope["user"],
+        today=_today(config),
+        ip=client_ip(http),
+        **subject,
+    )
+    flash(http, f"Surat siap diunduh ({sum(1 for x in letters if x.status == 'valid')}).")
+    return redirect(config, f"{back}#surat")
+
+
 @post("/permohonan/{request_id:int}/surat", sync_to_thread=True)
 def issue_request_letters(
     request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
 ) -> Response[Any]:
-    user = request.scope["user"]
-    item = get_request(db_session, user, request_id)
-    letters = service.issue_due(
-        db_session, config, file_store(config), request=item, actor=user, today=_today(config), ip=client_ip(request)
-    )
-    flash(request, f"Surat siap diunduh ({len([x for x in letters if x.status == 'valid'])}).")
-    return redirect(config, f"/permohonan/{request_id}#surat")
+    item = get_request(db_session, request.scope["user"], request_id)
+    return _issue(request, db_session, config, f"/permohonan/{request_id}", request=item)
 
 
 @post("/kiriman/{batch_id:int}/surat", sync_to_thread=True)
 def issue_batch_letters(
     request: Request, batch_id: FromPath[int], db_session: DbSession, config: Settings
 ) -> Response[Any]:
-    user = request.scope["user"]
-    batch = get_batch(db_session, user, batch_id)
-    letters = service.issue_due(
-        db_session, config, file_store(config), batch=batch, actor=user, today=_today(config), ip=client_ip(request)
-    )
-    flash(request, f"Surat siap diunduh ({len([x for x in letters if x.status == 'valid'])}).")
-    return redirect(config, f"/kiriman/{batch_id}#surat")
+    batch = get_batch(db_session, request.scope["user"], batch_id)
+    return _issue(request, db_session, config, f"/kiriman/{batch_id}", batch=batch)
 
 
 @get("/surat/{letter_id:int}", sync_to_thread=True)
@@ -101,17 +107,21 @@ def _verify_context(db_session: Any, letter: Letter, config: PortalConfig) -> di
     }
 
 
+def _too_many(request: Request, renderer: Any) -> Response[Any]:
+    return renderer.page(request, "letters/verify.html", {"letter": None, "error": TOO_MANY}, status_code=429)
+
+
+def _allowed(request: Request, db_session: Any) -> bool:
+    """Counts this check against the address's limit (the public page is rate-limited)."""
+    return hit(db_session, f"verify-ip:{client_ip(request)}", limit=VERIFY_LIMIT, window_seconds=VERIFY_WINDOW)
+
+
 @get("/verify/{token:str}", opt={"public": True}, sync_to_thread=True)
 def verify_page(
     request: Request, token: FromPath[str], db_session: DbSession, renderer: Pages, config: Settings
 ) -> Response[Any]:
-    if not hit(db_session, f"verify-ip:{client_ip(request)}", limit=VERIFY_LIMIT, window_seconds=VERIFY_WINDOW):
-        return renderer.page(
-            request,
-            "letters/verify.html",
-            {"letter": None, "error": "Terlalu banyak pemeriksaan. Coba lagi beberapa menit lagi."},
-            status_code=429,
-        )
+    if not _allowed(request, db_session):
+        return renderer.page(request, "letters/verify.html", {"letter": None, "error": TOO_MANY}, status_code=429)
     letter = service.by_token(db_session, token)
     return renderer.page(request, "letters/verify.html", _verify_context(db_session, letter, config))
 
@@ -125,13 +135,8 @@ async def verify_upload(
     data = await upload.read(PDF_LIMIT) if isinstance(upload, UploadFile) else None
 
     def work() -> Response[Any]:
-        if not hit(db_session, f"verify-ip:{client_ip(request)}", limit=VERIFY_LIMIT, window_seconds=VERIFY_WINDOW):
-            return renderer.page(
-                request,
-                "letters/verify.html",
-                {"letter": None, "error": "Terlalu banyak pemeriksaan. Coba lagi beberapa menit lagi."},
-                status_code=429,
-            )
+        if not _allowed(request, db_session):
+            return renderer.page(request, "letters/verify.html", {"letter": None, "error": TOO_MANY}, status_code=429)
         letter = service.by_token(db_session, token)
         context = _verify_context(db_session, letter, config)
         if not data:
