@@ -17,15 +17,13 @@ from app.db import Database
 
 
 class JobQueue:
-    def __init__(self, config: PortalConfig, db: Database, *, immediate: bool = False) -> None:
+    def __init__(self, config: PortalConfig, db: Database) -> None:
         self.config, self.db = config, db
         if config.redis_url:
-            self.huey: Huey = RedisHuey("pelaku-para-dewi", url=config.redis_url, immediate=immediate)
+            self.huey: Huey = RedisHuey("pelaku-para-dewi", url=config.redis_url)
         else:
             config.data_dir.mkdir(parents=True, exist_ok=True)
-            self.huey = SqliteHuey(
-                "pelaku-para-dewi", filename=str(config.data_dir / "jobs.sqlite3"), immediate=immediate
-            )
+            self.huey = SqliteHuey("pelaku-para-dewi", filename=str(config.data_dir / "jobs.sqlite3"))
         self._pool: Any = None
         self._run = self.huey.task(name="portal.run_job")(self._run_job)
         self.huey.periodic_task(crontab(minute="*"), name="portal.requeue_stalled")(self._requeue)
@@ -37,7 +35,7 @@ class JobQueue:
 
     def pool(self) -> Any:
         """The worker's rendering processes, started once and kept (starting them costs about two seconds)."""
-        if self._pool is None:
+        if self._pool is None or getattr(self._pool, "_broken", False):  # a rendering process died: start anew
             from app.jobs.service import make_pool
 
             self._pool = make_pool(self.config)

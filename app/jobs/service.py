@@ -27,7 +27,6 @@ from app.letters.service import subject_number
 KINDS = {"pdf": "bundle-pdf", "zip": "bundle-zip"}
 MAX_ATTEMPTS = 3
 STALE_AFTER = timedelta(minutes=2)
-LOGGER_NAME = "portal.jobs"
 
 
 class JobRefused(Exception):

@@ -114,3 +114,32 @@ def test_bundles_through_the_api(client, db, app, queue):
         400,
         422,
     )
+
+
+def test_the_queue_runs_on_redis_for_several_servers(db, app, tmp_path):
+    """With PORTAL_REDIS_URL the same jobs go through Redis (the machine's server, a database of its own)."""
+    import redis
+
+    from app.config import PortalConfig
+    from app.jobs.queue import JobQueue
+
+    plugin = app.plugins.get("PortalPlugin")
+    url = "redis://127.0.0.1:6379/13"
+    redis.Redis.from_url(url).flushdb()
+    config = PortalConfig(
+        database_url=plugin.config.database_url,
+        data_dir=plugin.config.data_dir,
+        secret_key="x",
+        redis_url=url,
+        job_processes=1,
+    )
+    queue = JobQueue(config, plugin.db)
+    batch, _ = _reviewed_batch(db)
+    job, _ = service.create_bundle_job(db, batch, fmt="zip", actor=None)
+    queue.enqueue(job.id)
+    assert len(queue.huey) == 1  # waiting in Redis
+    task = queue.huey.dequeue()
+    queue.huey.execute(task)
+    db.refresh(job)
+    assert job.status == "done" and job.result_name.endswith(".zip")
+    redis.Redis.from_url(url).flushdb()
