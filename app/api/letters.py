@@ -4,7 +4,6 @@ the stored bytes, and a batch's letters as one PDF or ZIP made in the background
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -12,13 +11,13 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from app.attachments.controllers import file_store
 from app.batches.service import get_batch
 from app.config import PortalConfig
 from app.jobs import service as jobs_service
-from app.jobs.controllers import Jobs
+from app.jobs.controllers import Jobs, job_file
 from app.jobs.models import Job, JobStatus
 from app.letters import service
+from app.letters.controllers import issue_letters, letter_file
 from app.letters.models import Letter
 from app.requests.service import get_request
 from app.web import DbSession, Settings, client_ip
@@ -45,49 +44,23 @@ class LetterApiController(Controller):
         self, request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
     ) -> list[dict[str, Any]]:
         """The request's letters; the receipt (and, once completed, the completion slip) is issued if missing."""
-        user = request.scope["user"]
-        item = get_request(db_session, user, request_id)
-        letters = service.issue_due(
-            db_session,
-            config,
-            file_store(config),
-            request=item,
-            actor=user,
-            today=datetime.now(config.tz).date(),
-            ip=client_ip(request),
-        )
-        return [letter_out(x, config) for x in letters]
+        item = get_request(db_session, request.scope["user"], request_id)
+        return [letter_out(x, config) for x in issue_letters(request, db_session, config, request=item)]
 
     @get("/batches/{batch_id:int}/letters", sync_to_thread=True)
     def batch_letters(
         self, request: Request, batch_id: FromPath[int], db_session: DbSession, config: Settings
     ) -> list[dict[str, Any]]:
         """The batch's letters; the cover letter (once sent) and the review result (once reviewed) are issued."""
-        user = request.scope["user"]
-        batch = get_batch(db_session, user, batch_id)
-        letters = service.issue_due(
-            db_session,
-            config,
-            file_store(config),
-            batch=batch,
-            actor=user,
-            today=datetime.now(config.tz).date(),
-            ip=client_ip(request),
-        )
-        return [letter_out(x, config) for x in letters]
+        batch = get_batch(db_session, request.scope["user"], batch_id)
+        return [letter_out(x, config) for x in issue_letters(request, db_session, config, batch=batch)]
 
     @get("/letters/{letter_id:int}/pdf", sync_to_thread=True)
     def letter_pdf(
         self, request: Request, letter_id: FromPath[int], db_session: DbSession, config: Settings
     ) -> Response[bytes]:
         """The letter's stored bytes, exactly as issued."""
-        letter = service.get_letter(db_session, request.scope["user"], letter_id)
-        name = service.download_name(letter, service.subject_number(db_session, letter))
-        return Response(
-            file_store(config).get(letter.sha256),
-            media_type="application/pdf",
-            headers={"content-disposition": f'attachment; filename="{name}"'},
-        )
+        return letter_file(db_session, config, service.get_letter(db_session, request.scope["user"], letter_id))
 
 
 @dataclass
@@ -134,12 +107,4 @@ class JobApiController(Controller):
     def job_download(
         self, request: Request, job_id: FromPath[int], db_session: DbSession, config: Settings
     ) -> Response[bytes]:
-        job = jobs_service.get_job(db_session, request.scope["user"], job_id)
-        if job.status != JobStatus.DONE or not job.result_sha256:
-            raise ValidationException("Berkas belum siap.")
-        media = "application/pdf" if (job.result_name or "").endswith(".pdf") else "application/zip"
-        return Response(
-            file_store(config).get(job.result_sha256),
-            media_type=media,
-            headers={"content-disposition": f'attachment; filename="{job.result_name}"'},
-        )
+        return job_file(config, jobs_service.get_job(db_session, request.scope["user"], job_id))

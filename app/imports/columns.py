@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from app.catalog.definitions import BY_CODE, SERVICES, SEX_OPTIONS, FieldSpec, ServiceDefinition
 from app.requests.validation import IDENTITY_LABELS
 
+# The example row shows the shape of a NIK and a KK number (region and date parts, then the serial), never a
+# whole number that could be someone's: the serial is left as "xxxx".
+EXAMPLE_NIK = "351611520890xxxx"
+EXAMPLE_KK = "351611010109xxxx"
+
 NUMBER_KINDS = {"nik"}
 """Columns that hold 16-digit numbers: text-formatted in templates, numbers in them are refused."""
 
@@ -32,10 +37,8 @@ class Column:
 
 
 IDENTITY_COLUMNS = (
-    Column(
-        "nik", "NIK", "16 digit NIK pemohon, sesuai KK. Kolom berformat Teks.", kind="nik", example="3516115208900001"
-    ),
-    Column("kk_number", "Nomor KK", "16 digit nomor Kartu Keluarga.", kind="nik", example="3516110101090001"),
+    Column("nik", "NIK", "16 digit NIK pemohon, sesuai KK. Kolom berformat Teks.", kind="nik", example=EXAMPLE_NIK),
+    Column("kk_number", "Nomor KK", "16 digit nomor Kartu Keluarga.", kind="nik", example=EXAMPLE_KK),
     Column("name", "Nama lengkap", "Sesuai KK, huruf kapital tidak wajib.", example="SITI AMINAH"),
     Column("birth_place", "Tempat lahir", "Kota/kabupaten tempat lahir.", example="MOJOKERTO"),
     Column(
@@ -83,7 +86,7 @@ FIELD_EXAMPLES = {
     "child_name": "AHMAD FAUZI",
     "child_birth_place": "MOJOKERTO",
     "child_birth_date": "01-11-2026",
-    "mother_nik": "3516115208900001",
+    "mother_nik": EXAMPLE_NIK,
     "destination_address": "JL. MELATI 5 RT 001 RW 002",
 }
 

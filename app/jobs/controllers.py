@@ -60,10 +60,14 @@ def show_job(request: Request, job_id: FromPath[int], db_session: DbSession, ren
 
 @get("/tugas/{job_id:int}/unduh", sync_to_thread=True)
 def download_job(request: Request, job_id: FromPath[int], db_session: DbSession, config: Settings) -> Response[bytes]:
-    job = service.get_job(db_session, request.scope["user"], job_id)
+    return job_file(config, service.get_job(db_session, request.scope["user"], job_id))
+
+
+def job_file(config: Any, job: Any) -> Response[bytes]:
+    """A finished job's merged PDF or ZIP (pages and API)."""
     if job.status != JobStatus.DONE or not job.result_sha256:
         raise ValidationException("Berkas belum siap.")
-    media = "application/pdf" if job.result_name.endswith(".pdf") else "application/zip"  # type: ignore[union-attr]
+    media = "application/pdf" if job.result_name.endswith(".pdf") else "application/zip"
     return Response(
         file_store(config).get(job.result_sha256),
         media_type=media,

@@ -39,15 +39,7 @@ def _today(config: PortalConfig):
 
 def _issue(http: Request, db_session: Any, config: PortalConfig, back: str, **subject: Any) -> Response[Any]:
     """Issue what the request's or batch's stage calls for, then back to its page."""
-    letters = service.issue_due(
-        db_session,
-        config,
-        file_store(config),
-        actor=http.scope["user"],
-        today=_today(config),
-        ip=client_ip(http),
-        **subject,
-    )
+    letters = issue_letters(http, db_session, config, **subject)
     flash(http, f"Surat siap diunduh ({sum(1 for x in letters if x.status == 'valid')}).")
     return redirect(config, f"{back}#surat")
 
@@ -72,13 +64,29 @@ def issue_batch_letters(
 def download_letter(
     request: Request, letter_id: FromPath[int], db_session: DbSession, config: Settings
 ) -> Response[bytes]:
-    letter = service.get_letter(db_session, request.scope["user"], letter_id)
-    body = file_store(config).get(letter.sha256)
+    return letter_file(db_session, config, service.get_letter(db_session, request.scope["user"], letter_id))
+
+
+def letter_file(db_session: Any, config: PortalConfig, letter: Letter) -> Response[bytes]:
+    """The letter's stored bytes, under a name built from its subject's public number (pages and API)."""
     name = service.download_name(letter, service.subject_number(db_session, letter))
     return Response(
-        body,
+        file_store(config).get(letter.sha256),
         media_type="application/pdf",
         headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "private, no-store"},
+    )
+
+
+def issue_letters(http: Request, db_session: Any, config: PortalConfig, **subject: Any) -> list[Letter]:
+    """Issue what a request's or batch's stage calls for (``request=`` or ``batch=``); all its letters."""
+    return service.issue_due(
+        db_session,
+        config,
+        file_store(config),
+        actor=http.scope["user"],
+        today=_today(config),
+        ip=client_ip(http),
+        **subject,
     )
 
 

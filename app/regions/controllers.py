@@ -13,6 +13,7 @@ from app.accounts.guards import require_role
 from app.accounts.models import Role
 from app.letters.service import preview_receipt
 from app.regions import service
+from app.regions.models import LEVEL_VILLAGE
 from app.web import DbSession, FormData, Pages, Settings, client_ip, flash, redirect
 
 
@@ -72,21 +73,33 @@ class RegionController(Controller):
         """The district's profile (kop and signer of its review letters): its operator or the admin."""
         user = request.scope["user"]
         district = service.get_district_in_scope(db_session, user, code)
-        if not _may_edit_profile(user, district.code):
-            raise PermissionDeniedException("Profil kecamatan hanya dapat diubah oleh operatornya atau admin.")
-        values, errors = service.validate_profile(data)
-        if errors:
+
+        def error_page(errors: dict[str, str]) -> Response[Any]:
             villages = service.villages_in_scope(db_session, user, district.code)
             clerks = service.clerks_by_village(db_session, user, district.code)
             context = self._district_context(user, district, villages, clerks, errors=errors, form=data)
             return renderer.page(request, "regions/district.html", context, status_code=400)
-        changes = service.update_village_profile(db_session, district, values, actor=user, ip=client_ip(request))
+
+        return self._save_profile(request, db_session, config, district, data, error_page)
+
+    def _save_profile(
+        self, request: Request, db_session: Any, config: Any, region: Any, data: dict[str, str], error_page: Any
+    ) -> Response[Any]:
+        """Check and save a village's or a district's profile; the form comes back with its errors."""
+        user = request.scope["user"]
+        noun, keeper = ("desa", "petugas desa itu") if region.level == LEVEL_VILLAGE else ("kecamatan", "operatornya")
+        if not _may_edit_profile(user, region.code):
+            raise PermissionDeniedException(f"Profil {noun} hanya dapat diubah oleh {keeper} atau admin.")
+        values, errors = service.validate_profile(data)
+        if errors:
+            return error_page(errors)
+        changes = service.update_profile(db_session, region, values, actor=user, ip=client_ip(request))
         flash(
             request,
-            "Profil kecamatan tersimpan." if changes else "Tidak ada perubahan.",
+            f"Profil {noun} tersimpan." if changes else "Tidak ada perubahan.",
             "success" if changes else "info",
         )
-        return redirect(config, f"/wilayah/kecamatan/{district.code}")
+        return redirect(config, f"/wilayah/{noun}/{region.code}")
 
     @get("/kecamatan/{code:str}/pratinjau-surat.pdf", sync_to_thread=True)
     def district_letter_preview(
@@ -141,25 +154,16 @@ class RegionController(Controller):
     ) -> Response[Any]:
         user = request.scope["user"]
         village = service.get_village_in_scope(db_session, user, code)
-        if not _may_edit_profile(user, village.code):
-            raise PermissionDeniedException("Profil desa hanya dapat diubah oleh petugas desa itu atau admin.")
-        values, errors = service.validate_profile(data)
-        if errors:
-            return renderer.page(
-                request,
-                "regions/village.html",
-                {
-                    "village": village,
-                    "path": service.region_path(db_session, village.code),
-                    "errors": errors,
-                    "form": data,
-                    "can_edit": True,
-                    "fields": service.PROFILE_FIELDS,
-                },
-                status_code=400,
-            )
-        changes = service.update_village_profile(db_session, village, values, actor=user, ip=client_ip(request))
-        flash(
-            request, "Profil desa tersimpan." if changes else "Tidak ada perubahan.", "success" if changes else "info"
-        )
-        return redirect(config, f"/wilayah/desa/{village.code}")
+
+        def error_page(errors: dict[str, str]) -> Response[Any]:
+            context = {
+                "village": village,
+                "path": service.region_path(db_session, village.code),
+                "errors": errors,
+                "form": data,
+                "can_edit": True,
+                "fields": service.PROFILE_FIELDS,
+            }
+            return renderer.page(request, "regions/village.html", context, status_code=400)
+
+        return self._save_profile(request, db_session, config, village, data, error_page)

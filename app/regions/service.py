@@ -265,7 +265,7 @@ def validate_profile(form: dict[str, str]) -> tuple[dict[str, str | None], dict[
     return values, errors
 
 
-def update_village_profile(
+def update_profile(
     session: Session, village: Region, values: dict[str, str | None], *, actor: object, ip: str | None
 ) -> dict[str, list[str | None]]:
     """Save a village's (or a district's) profile; the audit entry lists what changed (old and new)."""
