@@ -22,7 +22,6 @@ from app.config import PortalConfig
 from app.db import Database, utcnow
 from app.jobs.models import Job, JobStatus
 from app.letters import bundles
-from app.letters.service import subject_number
 
 KINDS = {"pdf": "bundle-pdf", "zip": "bundle-zip"}
 MAX_ATTEMPTS = 3
@@ -79,16 +78,26 @@ def latest_jobs(session: Session, batch_id: int) -> list[Job]:
 def _worker_init() -> None:
     with contextlib.suppress(OSError):
         os.nice(10)  # the web server's pages come first
-    from app.letters.render import renderer
+    from app.letters.render import start_rendering_process
 
-    renderer()  # fonts and stylesheet parsed while the coordinator prepares the letters
+    start_rendering_process()  # fonts and stylesheet loaded while the coordinator prepares the letters
+
+
+def _process_id() -> int:
+    return os.getpid()
 
 
 def make_pool(config: PortalConfig) -> ProcessPoolExecutor | None:
+    """The rendering processes, all started and warmed up before returning (a spawn pool otherwise starts its
+    processes one at a time as work arrives, each taking a second or two to import and load the fonts)."""
     if config.job_processes < 2:
         return None
     context = multiprocessing.get_context("spawn")  # no fork of a threaded worker
-    return ProcessPoolExecutor(max_workers=config.job_processes, mp_context=context, initializer=_worker_init)
+    pool = ProcessPoolExecutor(max_workers=config.job_processes, mp_context=context, initializer=_worker_init)
+    started = [pool.submit(_process_id) for _ in range(config.job_processes)]
+    for future in started:
+        future.result()
+    return pool
 
 
 def run_job(
@@ -148,10 +157,11 @@ def _bundle(session: Session, config: PortalConfig, job: Job, pool: Any | None) 
     letters = bundles.issue_bundle_letters(
         session, config, store, batch, actor=None, today=today, pool=pool, progress=progress
     )
-    files = [(bundles.file_name(x, subject_number(session, x)), store.get(x.sha256)) for x in letters]
     if job.kind == "bundle-pdf":
-        body, name = bundles.merged_pdf([data for _, data in files]), f"surat-{batch.number}.pdf"
+        pages = [(bundles.bookmark(x, number), store.get(x.sha256)) for x, number in letters]
+        body, name = bundles.merged_pdf(pages), f"surat-{batch.number}.pdf"
     else:
+        files = [(bundles.file_name(x, number), store.get(x.sha256)) for x, number in letters]
         body, name = bundles.zip_of(files), f"surat-{batch.number}.zip"
     job.result_sha256, job.result_name = store.put(body), name
     job.status, job.progress, job.finished_at = JobStatus.DONE.value, 100, utcnow()

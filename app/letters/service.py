@@ -12,9 +12,11 @@ import secrets
 from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -23,7 +25,7 @@ from app.accounts.scope import get_in_scope, scope_filter
 from app.attachments.models import Attachment, FileKind
 from app.attachments.storage import FileStore
 from app.audit.service import record
-from app.batches.models import Batch, BatchStatus
+from app.batches.models import Batch, BatchItem, BatchStatus
 from app.batches.service import items_of
 from app.catalog import service as catalog
 from app.catalog.definitions import BY_CODE
@@ -39,8 +41,8 @@ from app.letters.models import (
     LetterSettings,
     LetterStatus,
 )
-from app.letters.render import qr_data_uri, renderer, roman
-from app.letters.signing import sign, signer_for
+from app.letters.render import collect_garbage, qr_data_uri, renderer, roman
+from app.letters.signing import certificate_for, load_signer, sign
 from app.regions.models import LEVEL_DISTRICT, LEVEL_REGENCY, Region
 from app.regions.service import region_path
 from app.requests.models import Request, Status
@@ -223,17 +225,78 @@ def format_number(settings: LetterSettings, kind: LetterKind, *, sequence: int, 
     )
 
 
-def _request_context(session: Session, item: Request, kind: LetterKind) -> dict[str, Any]:
-    definition = BY_CODE[item.service_code]
-    service = catalog.get_service(session, item.village_code, item.service_code, only_active=False)
-    received = sorted(
-        {
-            a.label
-            for a in session.exec(
-                select(Attachment).where(Attachment.request_id == item.id, Attachment.kind == FileKind.SCAN.value)
+class Lookups:
+    """What many letters share, read once per call: regions, offices, signers, settings, services; and, for a
+    batch's letters, every request's received scans and every subject's valid letters in one query each."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._paths: dict[str, list[Region]] = {}
+        self._settings: dict[str, LetterSettings] = {}
+        self._services: dict[tuple[str, str], Any] = {}
+        self._received: dict[int, list[str]] | None = None
+        self._received_for: set[int] = set()
+        self._current: dict[tuple[str, str], Letter] | None = None
+
+    def preload_batch(self, batch: Batch) -> None:
+        """Read the scans received for every request of ``batch`` and the valid letters of the batch and its
+        requests, one query each."""
+        in_batch = select(BatchItem.request_id).where(BatchItem.batch_id == batch.id)
+        received: dict[int, set[str]] = {}
+        for request_id, label in self.session.exec(
+            select(Attachment.request_id, Attachment.label).where(
+                Attachment.request_id.in_(in_batch),
+                Attachment.kind == FileKind.SCAN.value,  # type: ignore[union-attr]
             )
-        }
-    )
+        ):
+            received.setdefault(request_id, set()).add(label)  # type: ignore[arg-type]
+        self._received = {i: sorted(labels) for i, labels in received.items()}
+        self._received_for = set(self.session.exec(in_batch))
+        letters = select(Letter).where(
+            or_(Letter.batch_id == batch.id, Letter.request_id.in_(in_batch)),  # type: ignore[union-attr]
+            Letter.status == LetterStatus.VALID.value,
+        )
+        self._current = {(letter.kind, letter.subject_key): letter for letter in self.session.exec(letters)}
+
+    def path(self, code: str) -> list[Region]:
+        if code not in self._paths:
+            self._paths[code] = region_path(self.session, code)
+        return self._paths[code]
+
+    def settings(self, region_code: str) -> LetterSettings:
+        regency = ".".join(region_code.split(".")[:2])
+        if regency not in self._settings:
+            self._settings[regency] = settings_for(self.session, regency)
+        return self._settings[regency]
+
+    def service(self, village_code: str, code: str) -> Any:
+        key = (".".join(village_code.split(".")[:2]), code)
+        if key not in self._services:
+            self._services[key] = catalog.get_service(self.session, village_code, code, only_active=False)
+        return self._services[key]
+
+    def received(self, request: Request) -> list[str]:
+        if self._received is not None and request.id in self._received_for:
+            return self._received.get(request.id, [])  # type: ignore[arg-type]
+        labels = self.session.exec(
+            select(Attachment.label).where(Attachment.request_id == request.id, Attachment.kind == FileKind.SCAN.value)
+        )
+        return sorted(set(labels))
+
+    def current(self, kind: LetterKind, subject_key: str) -> Letter | None:
+        if self._current is not None:  # preloaded for a batch and its requests
+            return self._current.get((kind.value, subject_key))
+        return self.session.exec(
+            select(Letter).where(
+                Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
+            )
+        ).first()
+
+
+def _request_context(lookups: Lookups, item: Request, kind: LetterKind) -> dict[str, Any]:
+    definition = BY_CODE[item.service_code]
+    service = lookups.service(item.village_code, item.service_code)
+    received = lookups.received(item)
     context: dict[str, Any] = {
         "request": {
             "number": item.number,
@@ -256,6 +319,22 @@ def _request_context(session: Session, item: Request, kind: LetterKind) -> dict[
     return context
 
 
+def _by_service(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Rows grouped under their service's name, services in alphabetical order, rows numbered 1..n throughout:
+    the list then needs no service column, whose long names took three lines per row."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["service"], []).append(row)
+    numbered, position = [], 0
+    for service in sorted(groups):
+        entries = []
+        for row in groups[service]:
+            position += 1
+            entries.append({**row, "no": position})
+        numbered.append((service, entries))
+    return numbered
+
+
 def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str, Any]:
     names = {code: d.name for code, d in BY_CODE.items()}
     rows = items_of(session, batch.id)
@@ -265,7 +344,7 @@ def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str
             for _, r in rows
         ]
         counts = sorted(Tally(i["service"] for i in items).items())
-        return {"batch": {"number": batch.number}, "items": items, "counts": counts}
+        return {"batch": {"number": batch.number}, "items": items, "counts": counts, "groups": _by_service(items)}
     sections: dict[str, list[dict[str, Any]]] = {"approved": [], "rejected": [], "returned": []}
     for entry, r in rows:
         if entry.decision in sections:
@@ -282,8 +361,8 @@ def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str
         "approved": sections["approved"],
         "rejected": sections["rejected"],
         "returned": sections["returned"],
+        "approved_groups": _by_service(sections["approved"]),
         "sections": [
-            ("Disetujui dan diteruskan ke Dinas", sections["approved"]),
             ("Ditolak", sections["rejected"]),
             ("Dikembalikan untuk perbaikan", sections["returned"]),
         ],
@@ -322,6 +401,7 @@ class Prepared:
 
     kind: LetterKind
     subject_key: str
+    subject_number: str
     request_id: int | None
     batch_id: int | None
     village_code: str
@@ -340,14 +420,20 @@ class Prepared:
 
 
 def prepare(
-    session: Session, kind: LetterKind, *, request: Request | None = None, batch: Batch | None = None
+    session: Session,
+    kind: LetterKind,
+    *,
+    request: Request | None = None,
+    batch: Batch | None = None,
+    lookups: Lookups | None = None,
 ) -> Prepared:
     """The data of the letter of ``kind`` for a request or a batch, at its current stage."""
+    lookups = lookups or Lookups(session)
     if request is not None:
         if kind not in due_kinds_for_request(request):
             raise LetterNotDue(f"{KIND_LABELS[kind]} belum dapat dibuat pada tahap ini.")
         subject_key, village_code, office_code = f"request:{request.id}", request.village_code, request.village_code
-        data = _request_context(session, request, kind)
+        data = _request_context(lookups, request, kind)
         holder = mask_name(request.name)
     elif batch is not None:
         if kind not in due_kinds_for_batch(batch):
@@ -358,27 +444,24 @@ def prepare(
         holder = f"Kiriman {batch.number}"
     else:  # pragma: no cover - a programming error
         raise ValueError("a letter needs a request or a batch")
-    path = region_path(session, office_code)
+    path = lookups.path(office_code)
     office = _office(path)
     signer = _signer(path[-1])
-    village_path = region_path(session, village_code)
+    village_path = lookups.path(village_code)
     data.update(
         regency_name=next(r.name for r in path if r.level == LEVEL_REGENCY),
         district_name=next(r.name for r in village_path if r.level == LEVEL_DISTRICT),
         village_office=_office(village_path).office_name,
     )
-    settings = settings_for(session, office_code)
+    settings = lookups.settings(office_code)
     content_hash = _content_hash(
         kind, {**data, "_logo": settings.logo_sha256, "_paper": settings.paper}, office, signer
     )
-    current = session.exec(
-        select(Letter).where(
-            Letter.kind == kind.value, Letter.subject_key == subject_key, Letter.status == LetterStatus.VALID.value
-        )
-    ).first()
+    current = lookups.current(kind, subject_key)
     return Prepared(
         kind=kind,
         subject_key=subject_key,
+        subject_number=request.number if request is not None else batch.number,  # type: ignore[union-attr]
         request_id=request.id if request is not None else None,
         batch_id=batch.id if batch is not None else None,
         village_code=village_code,
@@ -393,22 +476,53 @@ def prepare(
     )
 
 
-def render_one(job: tuple[str, dict[str, Any], str]) -> bytes:
-    """Render one letter in this process (module-level, so a process pool can call it)."""
-    kind, context, paper = job
+@dataclass(frozen=True)
+class LetterWork:
+    """One letter to render, sign (when its office has a certificate) and store: what a rendering process needs."""
+
+    kind: str
+    context: dict[str, Any]
+    paper: str
+    files: str
+    """The file store's folder."""
+    certificate: tuple[str, str] | None = None
+    """The office's PKCS#12 file and passphrase file."""
+    reason: str = ""
+    location: str = ""
+
+    @property
+    def weight(self) -> int:
+        """Rows in the letter's lists: long letters are started first, so no core waits for them at the end."""
+        return len(self.context.get("items", ())) + len(self.context.get("approved", ()))
+
+
+def produce(work: LetterWork) -> tuple[str, int]:
+    """Render, sign and store one letter in this process; its SHA-256 and size (module-level for process pools).
+    The bytes are stored before the letter's row is committed: when the transaction fails instead, the file is
+    an orphan that ``purge-scans`` removes a day later."""
+    context = work.context
     if "qr" not in context:  # drawn here, in the rendering process, not by the coordinator
         context = {**context, "qr": qr_data_uri(context["qr_url"])}
-    return renderer().pdf(kind, context, paper=paper)
+    pdf = renderer().pdf(work.kind, context, paper=work.paper)
+    if work.certificate is not None:  # the official's certificate: a PAdES signature any PDF reader checks
+        pdf = sign(pdf, load_signer(*work.certificate), reason=work.reason, location=work.location)
+    return FileStore(Path(work.files)).put(pdf), len(pdf)
 
 
-def _render_all(jobs: list[tuple[str, dict[str, Any], str]], pool: Any | None) -> list[bytes]:
-    if pool is None or len(jobs) < 2:
-        return [render_one(job) for job in jobs]
-    # Letters with long lists (a batch's cover letter, its review) first, so no core waits for them at the end.
-    size = [len(context.get("items", ())) + len(context.get("approved", ())) for _, context, _ in jobs]
-    order = sorted(range(len(jobs)), key=lambda i: -size[i])
-    futures = {i: pool.submit(render_one, jobs[i]) for i in order}
-    return [futures[i].result() for i in range(len(jobs))]
+def produce_pooled(work: LetterWork) -> tuple[str, int]:
+    """``produce`` in a rendering process of a pool, which collects garbage between letters."""
+    try:
+        return produce(work)
+    finally:
+        collect_garbage()
+
+
+def _produce_all(works: list[LetterWork], pool: Any | None) -> list[tuple[str, int]]:
+    if pool is None or len(works) < 2:
+        return [produce(work) for work in works]
+    order = sorted(range(len(works)), key=lambda i: -works[i].weight)
+    futures = {i: pool.submit(produce_pooled, works[i]) for i in order}
+    return [futures[i].result() for i in range(len(works))]
 
 
 def issue(
@@ -493,8 +607,9 @@ def _issue_block(
     for position, item in enumerate(items):
         blocks.setdefault((item.office_code, item.kind), []).append(position)
     numbered: list[tuple[int, str, str]] = [(0, "", "")] * len(items)
-    jobs: list[tuple[str, dict[str, Any], str]] = [("", {}, "")] * len(items)
+    works: list[LetterWork | None] = [None] * len(items)
     logos: dict[str | None, str | None] = {}
+    certificates = {code: certificate_for(config, code) for code in {item.office_code for item in items}}
     for (office_code, kind), positions in blocks.items():
         # The counter row stays locked until commit: concurrent issuers wait; a failed rendering rolls it back.
         last = next_value(session, f"letter:{office_code}:{kind.value}:{today.year}", len(positions))
@@ -519,23 +634,24 @@ def _issue_block(
             }
             if "completed_on" in context:
                 context["completed_on"] = date.fromisoformat(context["completed_on"])
-            jobs[position] = (kind.value, context, item.settings.paper)
+            works[position] = LetterWork(
+                kind=kind.value,
+                context=context,
+                paper=item.settings.paper,
+                files=str(store.root),
+                certificate=certificates[office_code],
+                reason=f"{KIND_LABELS[kind]} {number}",
+                location=item.office.place,
+            )
             numbered[position] = (sequence, number, token)
-    signers = {code: signer_for(config, code) for code in {item.office_code for item in items}}
     try:
-        pdfs = _render_all(jobs, pool)
-        for position, item in enumerate(items):
-            signer = signers[item.office_code]
-            if signer is not None:  # the official's certificate: a PAdES signature any PDF reader checks
-                reason = f"{KIND_LABELS[item.kind]} {numbered[position][1]}"
-                pdfs[position] = sign(pdfs[position], signer, reason=reason, location=item.office.place)
+        stored = _produce_all(works, pool)  # type: ignore[arg-type]
     except Exception:
         session.rollback()
         raise
     letters = []
     now = utcnow()
-    for item, pdf, (sequence, number, token) in zip(items, pdfs, numbered, strict=True):
-        digest = store.put(pdf)
+    for item, (digest, size), (sequence, number, token) in zip(items, stored, numbered, strict=True):
         if item.current is not None:
             item.current.status = LetterStatus.SUPERSEDED.value
             item.current.superseded_at = now
@@ -552,11 +668,11 @@ def _issue_block(
             year=today.year,
             issued_by=getattr(actor, "id", None),
             sha256=digest,
-            size=len(pdf),
+            size=size,
             token=token,
             content_hash=item.content_hash,
             holder=item.holder,
-            signed=signers[item.office_code] is not None,
+            signed=certificates[item.office_code] is not None,
         )
         letters.append(letter)
     session.flush()  # superseded first: one valid letter per subject and kind

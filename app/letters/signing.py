@@ -7,6 +7,7 @@ Certificates live in ``PORTAL_DATA_DIR/signing/<office code>.p12`` with the pass
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from pathlib import Path
@@ -47,11 +48,21 @@ def _load(pkcs12: bytes, passphrase: bytes) -> signers.SimpleSigner:
     return signer
 
 
-def signer_for(config: PortalConfig, office_code: str) -> signers.SimpleSigner | None:
+def certificate_for(config: PortalConfig, office_code: str) -> tuple[str, str] | None:
+    """The office's certificate and passphrase files, when it has a certificate."""
     p12, secret = certificate_paths(config, office_code)
-    if not p12.is_file():
-        return None
-    return _load(p12.read_bytes(), secret.read_bytes() if secret.is_file() else b"")
+    return (str(p12), str(secret)) if p12.is_file() else None
+
+
+def load_signer(p12: str, secret: str) -> signers.SimpleSigner:
+    """The signer of a certificate file, opened once per process while the file stays the same."""
+    return _cached_signer(p12, secret, os.stat(p12).st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_signer(p12: str, secret: str, _mtime_ns: int) -> signers.SimpleSigner:
+    passphrase = Path(secret).read_bytes() if Path(secret).is_file() else b""
+    return _load(Path(p12).read_bytes(), passphrase)
 
 
 def sign(pdf: bytes, signer: signers.SimpleSigner, *, reason: str, location: str) -> bytes:

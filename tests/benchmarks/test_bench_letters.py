@@ -7,49 +7,15 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from datetime import date
 
 from weasyprint import HTML
 
 from app.letters.render import PDF_DIR, qr_data_uri, renderer
-from app.letters.service import Office
 from tests.conftest import add_request, csrf_from, login
+from tests.letters.test_rendering import COMMON, RECEIPT
 
-CONTEXT = {
-    "request": {
-        "number": "PPD-3516112017-2026-000001",
-        "name": "SITI AMINAH",
-        "status_pin": "123456",
-        "output_number": None,
-    },
-    "nik_masked": "3516••••••••0001",
-    "service_name": "KTP-el baru",
-    "output": "KTP-el",
-    "received": ["Kartu Keluarga", "Surat keterangan pindah"],
-    "title": "Tanda terima permohonan",
-    "number": "400.12/001/TTP/35.16.11.2017/XI/2026",
-    "issued_on": date(2026, 11, 23),
-    "office": Office(
-        "35.16.11.2017",
-        ("Pemerintah Kabupaten Mojokerto", "Kecamatan Puri"),
-        "Pemerintah Desa Kenanten",
-        "Desa Kenanten",
-        "Desa Kenanten, Kabupaten Mojokerto",
-        "Jl. Raya Kenanten No. 1 · Telepon 0321-123456",
-        "Kenanten",
-    ),
-    "signer": {
-        "sign_as": None,
-        "head_title": "Kepala Desa Kenanten",
-        "title": "Kepala Desa Kenanten",
-        "name": "SUPRIYADI",
-        "nip": None,
-    },
-    "logo": None,
-    "qr": qr_data_uri("http://127.0.0.1:8000/verify/" + "x" * 43),
-    "verify_url_short": "http://127.0.0.1:8000/verify/…",
-    "status_url": "http://127.0.0.1:8000/cek-status",
-}
+# A one-page receipt with two received documents, as the rendering tests draw it.
+CONTEXT = {**COMMON, **RECEIPT, "qr": qr_data_uri("http://127.0.0.1:8000/verify/" + "x" * 43)}
 RUNS = 30
 
 

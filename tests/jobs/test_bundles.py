@@ -7,17 +7,19 @@ import io
 import zipfile
 from datetime import timedelta
 
+import pikepdf
 import pytest
-from pypdf import PdfReader
 from sqlmodel import select
 
 from app.accounts.models import User
 from app.accounts.tokens import create_token
+from app.batches.service import items_of
 from app.db import utcnow
 from app.jobs import service
 from app.jobs.models import Job
 from app.letters.models import Letter
 from tests.conftest import csrf_from, login
+from tests.letters.helpers import pdf_text
 from tests.letters.test_letters import _reviewed_batch
 
 
@@ -58,10 +60,15 @@ def test_bundles_from_the_batch_page(client, db, app, queue, tmp_path):
     pdf = client.get(f"/tugas/{job.id}/unduh")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert f'filename="surat-{batch.number}.pdf"' in pdf.headers["content-disposition"]
-    reader = PdfReader(io.BytesIO(pdf.content))
     letters = db.exec(select(Letter).order_by(Letter.id)).all()
-    assert len(reader.pages) == len(letters) == 5  # cover, review, three receipts: one page each
-    text = "\n".join(page.extract_text() for page in reader.pages)
+    with pikepdf.open(io.BytesIO(pdf.content)) as merged:
+        assert len(merged.pages) == len(letters) == 5  # cover, review, three receipts: one page each
+        with merged.open_outline() as outline:  # a bookmark per letter, named after its file
+            marks = [item.title for item in outline.root]
+    assert marks[:2] == [f"Surat pengantar kiriman {batch.number}", f"Hasil verifikasi kecamatan {batch.number}"]
+    requests = {r.number for _, r in items_of(db, batch.id)}
+    assert {mark.removeprefix("Tanda terima permohonan ") for mark in marks[2:]} == requests
+    text = pdf_text(pdf.content, tmp_path)
     for letter in letters:
         assert letter.number in text
 
@@ -109,7 +116,7 @@ def test_bundles_through_the_api(client, db, app, queue):
     status = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
     assert status["status"] == "done" and status["progress"] == 100
     download = client.get(status["download_url"], headers=headers)
-    assert download.status_code == 200 and len(PdfReader(io.BytesIO(download.content)).pages) == 5
+    assert download.status_code == 200 and len(pikepdf.open(io.BytesIO(download.content)).pages) == 5
     assert client.post(f"/api/v1/batches/{batch.id}/bundle", json={"format": "docx"}, headers=headers).status_code in (
         400,
         422,
