@@ -154,15 +154,16 @@ def _bundle(session: Session, config: PortalConfig, job: Job, pool: Any | None) 
         session.add(job)
         session.commit()
 
-    letters = bundles.issue_bundle_letters(
-        session, config, store, batch, actor=None, today=today, pool=pool, progress=progress
-    )
-    if job.kind == "bundle-pdf":
-        pages = [(bundles.bookmark(x, number), store.get(x.sha256)) for x, number in letters]
-        body, name = bundles.merged_pdf(pages), f"surat-{batch.number}.pdf"
-    else:
-        files = [(bundles.file_name(x, number), store.get(x.sha256)) for x, number in letters]
-        body, name = bundles.zip_of(files), f"surat-{batch.number}.zip"
+    bundle = bundles.Bundle("pdf" if job.kind == "bundle-pdf" else "zip", store)
+    try:
+        bundles.issue_bundle_letters(
+            session, config, store, batch, actor=None, today=today, pool=pool, progress=progress, on_block=bundle.add
+        )
+    except Exception:
+        bundle.discard()
+        raise
+    body = bundle.result()
+    name = f"surat-{batch.number}.{bundle.fmt}"
     job.result_sha256, job.result_name = store.put(body), name
     job.status, job.progress, job.finished_at = JobStatus.DONE.value, 100, utcnow()
     session.add(job)
