@@ -191,19 +191,23 @@ class LetterSettingsController(Controller):
             values, errors = service.check_settings(fields)
             if logo and (len(logo) > service.LOGO_LIMIT or sniff(logo) not in ("image/png", "image/jpeg")):
                 errors["logo"] = "Lambang daerah berupa berkas PNG atau JPG, paling besar 512 KB."
+            if not errors:
+                try:
+                    service.save_settings(
+                        db_session,
+                        file_store(config),
+                        user.region_code,
+                        values,
+                        logo=logo or None,
+                        remove_logo=fields.get("remove_logo") == "1",
+                        actor=user,
+                        ip=client_ip(request),
+                    )
+                except service.LogoRefused as exc:
+                    errors["logo"] = str(exc)
             if errors:
                 context = self._context(db_session, user, form=fields, errors=errors)
                 return renderer.page(request, "letters/settings.html", context, status_code=400)
-            service.save_settings(
-                db_session,
-                file_store(config),
-                user.region_code,
-                values,
-                logo=logo or None,
-                remove_logo=fields.get("remove_logo") == "1",
-                actor=user,
-                ip=client_ip(request),
-            )
             flash(request, "Pengaturan surat tersimpan. Surat baru memakai pengaturan ini.")
             return redirect(config, "/admin/surat/")
 

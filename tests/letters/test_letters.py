@@ -343,6 +343,43 @@ def test_the_admin_sets_number_format_paper_and_emblem(client, db, tmp_path):
     assert re.fullmatch(r"400\.12\.2/001-TTP/35\.16\.11\.2017/\d{4}", letter.number), letter.number
 
 
+def test_a_large_transparent_emblem_is_stored_small_and_a_damaged_one_refused(client, db, app):
+    """Every letter embeds the emblem and WeasyPrint re-encodes it for each one: a 1500-pixel upload is kept at
+    320 pixels, on white; a file that only looks like a PNG is refused in Indonesian and nothing changes."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from app.attachments.controllers import file_store
+    from app.letters.models import LetterSettings
+
+    big = Image.new("RGBA", (1200, 1500), (0, 0, 0, 0))  # transparent around a green shield
+    ImageDraw.Draw(big).polygon([(600, 20), (1180, 400), (1000, 1480), (200, 1480), (20, 400)], fill=(0, 110, 50, 255))
+    upload = io.BytesIO()
+    big.save(upload, format="PNG")
+    assert len(upload.getvalue()) < 512 * 1024
+    login(client, "grace")
+    form = {
+        "_csrf_token": csrf_from(client.get("/admin/surat/").text),
+        "number_format": "{klasifikasi}/{nomor}/{jenis}/{kantor}/{bulan}/{tahun}",
+        "classification": "400.12",
+        "paper": "A4",
+    }
+    saved = client.post("/admin/surat/", data=form, files={"logo": ("lambang.png", upload.getvalue(), "image/png")})
+    assert saved.status_code == 200 and "Pengaturan surat tersimpan" in saved.text
+    settings = db.exec(select(LetterSettings)).one()
+    kept = settings.logo_sha256
+    stored = Image.open(io.BytesIO(file_store(app.plugins.get("PortalPlugin").config).get(kept)))
+    assert stored.size == (256, 320) and stored.mode == "RGB"
+    assert stored.getpixel((5, 5)) == (255, 255, 255) and stored.getpixel((128, 200)) == (0, 110, 50)
+
+    damaged = b"\x89PNG\r\n\x1a\n" + b"not really an image" * 10
+    refused = client.post("/admin/surat/", data=form, files={"logo": ("lambang.png", damaged, "image/png")})
+    assert refused.status_code == 400 and "tidak dapat dibaca sebagai gambar" in refused.text
+    db.refresh(settings)
+    assert settings.logo_sha256 == kept
+
+
 def test_the_issuing_office_revokes_a_letter_and_issues_it_again(client, db):
     item = add_request(db, "35.16.11.2017", "alice", serial=1)
     login(client, "alice")
