@@ -172,11 +172,16 @@ def save_settings(
 
 
 def logo_uri(store: FileStore, settings: LetterSettings) -> str | None:
+    """The emblem for the letters of one issuing call (an emblem stored before uploads were normalized is
+    normalized here)."""
     if not settings.logo_sha256:
         return None
     data = store.get(settings.logo_sha256)
-    media = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    return f"data:{media};base64," + base64.b64encode(data).decode()
+    with Image.open(io.BytesIO(data)) as image:
+        ready = image.format == "PNG" and image.mode == "RGB" and max(image.size) <= LOGO_PIXELS
+    if not ready:
+        data = normalized_logo(data)
+    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def settings_for(session: Session, region_code: str) -> LetterSettings:

@@ -410,3 +410,21 @@ def test_the_issuing_office_revokes_a_letter_and_issues_it_again(client, db):
     token = csrf_from(client.get(f"/permohonan/{item.id}").text)
     again = client.post(f"/surat/{old.id}/cabut", data={"_csrf_token": token, "reason": "lagi"})
     assert again.status_code == 409
+
+
+def test_an_emblem_stored_before_uploads_were_normalized_prints_normalized(tmp_path):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from app.attachments.storage import FileStore
+    from app.letters.models import LetterSettings
+    from app.letters.service import logo_uri
+
+    store = FileStore(tmp_path)
+    old = io.BytesIO()
+    Image.new("RGBA", (900, 1000), (0, 110, 50, 255)).save(old, format="PNG")
+    uri = logo_uri(store, LetterSettings(regency_code="35.16", logo_sha256=store.put(old.getvalue())))
+    printed = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert (printed.format, printed.mode, printed.size) == ("PNG", "RGB", (288, 320))
