@@ -93,9 +93,8 @@ class Bundle:
         self._sources: list[pikepdf.Pdf] = []  # kept open until the merged file is written: its pages use them
         self._bookmarks: list[pikepdf.OutlineItem] = []
         self._buffer = io.BytesIO()
-        self._zip = (
-            zipfile.ZipFile(self._buffer, "w", zipfile.ZIP_STORED) if fmt == "zip" else None
-        )  # PDFs: compressed already
+        stored = zipfile.ZIP_STORED  # not deflated: the PDFs' streams are compressed already
+        self._zip = zipfile.ZipFile(self._buffer, "w", stored) if fmt == "zip" else None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundle")
         self._pending: list[Future] = []
 

@@ -127,10 +127,11 @@ class LetterRenderer:
 
 
 def start_rendering_process() -> None:
-    """Set up a process of its own for rendering many letters (a job's process pool): the renderer and WeasyPrint's
-    caches warmed by a first rendering, kept out of garbage collection (``gc.freeze``), and the cyclic collector
-    run between letters (``render_in_process``) instead of during them. WeasyPrint makes hundreds of thousands
-    of objects per letter; automatic collections in the middle of a layout took about a fifth of the time."""
+    """Set up a process of its own for rendering many letters (a job's process pool): the renderer and
+    WeasyPrint's caches warmed by a first rendering and kept out of garbage collection (``gc.freeze``), and the
+    cyclic collector run between letters (``collect_garbage``, after each letter of ``produce_pooled``) instead
+    of during them. WeasyPrint makes hundreds of thousands of objects per letter; automatic collections in the
+    middle of a layout took about a fifth of the time."""
     sample = renderer()
     sample.pdf_from_html("<p>Pelaku Para Dewi <b>1</b> <i>2</i></p>")
     gc.collect()

@@ -262,7 +262,7 @@ def format_number(settings: LetterSettings, kind: LetterKind, *, sequence: int, 
 
 
 class Lookups:
-    """What many letters share, read once per call: regions, offices, signers, settings, services; and, for a
+    """What many letters share, read once per call: region paths, letter settings, services; and, for a
     batch's letters, every request's received scans and every subject's valid letters in one query each."""
 
     def __init__(self, session: Session) -> None:
@@ -355,22 +355,6 @@ def _request_context(lookups: Lookups, item: Request, kind: LetterKind) -> dict[
     return context
 
 
-def _by_service(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Rows grouped under their service's name, services in alphabetical order, rows numbered 1..n throughout:
-    the list then needs no service column, whose long names took three lines per row."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(row["service"], []).append(row)
-    numbered, position = [], 0
-    for service in sorted(groups):
-        entries = []
-        for row in groups[service]:
-            position += 1
-            entries.append({**row, "no": position})
-        numbered.append((service, entries))
-    return numbered
-
-
 def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str, Any]:
     names = {code: d.name for code, d in BY_CODE.items()}
     rows = items_of(session, batch.id)
@@ -380,7 +364,7 @@ def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str
             for _, r in rows
         ]
         counts = sorted(Tally(i["service"] for i in items).items())
-        return {"batch": {"number": batch.number}, "items": items, "counts": counts, "groups": _by_service(items)}
+        return {"batch": {"number": batch.number}, "items": items, "counts": counts}
     sections: dict[str, list[dict[str, Any]]] = {"approved": [], "rejected": [], "returned": []}
     for entry, r in rows:
         if entry.decision in sections:
@@ -397,8 +381,8 @@ def _batch_context(session: Session, batch: Batch, kind: LetterKind) -> dict[str
         "approved": sections["approved"],
         "rejected": sections["rejected"],
         "returned": sections["returned"],
-        "approved_groups": _by_service(sections["approved"]),
         "sections": [
+            ("Disetujui dan diteruskan ke Dinas", sections["approved"]),
             ("Ditolak", sections["rejected"]),
             ("Dikembalikan untuk perbaikan", sections["returned"]),
         ],

@@ -16,7 +16,7 @@ from PIL import Image, ImageChops, ImageDraw
 from weasyprint import HTML
 
 from app.letters.render import PDF_DIR, renderer
-from app.letters.service import Office, _by_service
+from app.letters.service import Office
 
 
 def _logo() -> str:
@@ -104,7 +104,6 @@ CASES = {
             "title": "Surat pengantar kiriman",
             "batch": {"number": "KRM-3516112017-2026-0001"},
             "items": ROWS,
-            "groups": _by_service(ROWS),
             "counts": [("KTP-el baru (usia 17 tahun atau sudah menikah)", 53), ("Kartu Keluarga baru", 27)],
         },
     ),
@@ -116,8 +115,8 @@ CASES = {
             "approved": ROWS[:3],
             "rejected": [{**ROWS[3], "reason": "NIK tidak cocok"}],
             "returned": [{**ROWS[4], "reason": "Foto KK buram"}],
-            "approved_groups": _by_service(ROWS[:3]),
             "sections": [
+                ("Disetujui dan diteruskan ke Dinas", ROWS[:3]),
                 ("Ditolak", [{**ROWS[3], "reason": "NIK tidak cocok"}]),
                 ("Dikembalikan untuk perbaikan", [{**ROWS[4], "reason": "Foto KK buram"}]),
             ],
