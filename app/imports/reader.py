@@ -7,6 +7,9 @@ import csv
 import io
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -18,11 +21,20 @@ from app.catalog.definitions import BY_CODE
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 10_000
 MAX_COLUMNS = 80
+"""The widest template has 38 columns; the error report adds one."""
+MAX_SHEET_ROWS = MAX_ROWS + 50
+"""Rows a sheet may reach (the header and a few empty rows above it, besides the data)."""
 MAX_UNPACKED = 200 * 1024 * 1024
 """A workbook is a zip: what it unpacks to is limited too (a zip bomb is small until opened)."""
 MAX_RATIO = 200
 EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
 DATA_SHEET_NAMES = ("data", "permohonan")
+
+
+DAMAGED = (
+    "Berkas tidak dapat dibaca: rusak atau bukan buku kerja yang sah. Buka di Excel atau LibreOffice, "
+    "simpan ulang sebagai .xlsx, lalu unggah lagi."
+)
 
 
 class FileProblem(Exception):
@@ -45,7 +57,8 @@ def extension_of(file_name: str) -> str:
     return next((ext for ext in EXTENSIONS if name.endswith(ext)), "")
 
 
-def read_table(file_name: str, data: bytes) -> Table:
+def check_upload_size(file_name: str, data: bytes) -> str:
+    """The file's extension, once its type, emptiness and size are acceptable (checked before any parsing)."""
     ext = extension_of(file_name)
     if not ext:
         raise FileProblem("Jenis berkas tidak didukung. Unggah berkas .xlsx, .xls, .ods atau .csv.")
@@ -54,8 +67,15 @@ def read_table(file_name: str, data: bytes) -> Table:
     if len(data) > MAX_BYTES:
         raise FileProblem(
             f"Berkas {len(data) / 1024 / 1024:.1f} MB melebihi batas {MAX_BYTES // 1024 // 1024} MB. "
-            f"Bagi menjadi beberapa berkas (paling banyak {MAX_ROWS:,} baris per berkas).".replace(",", ".")
+            f"Bagi menjadi beberapa berkas (paling banyak {_thousands(MAX_ROWS)} baris per berkas)."
         )
+    return ext
+
+
+def read_table(file_name: str, data: bytes) -> Table:
+    """The header and rows of an upload. Parses in this process: web requests use
+    ``app.imports.isolation.read_table_isolated``, which runs this in a child with memory and time limits."""
+    ext = check_upload_size(file_name, data)
     if ext == ".csv":
         cells, sheet = _read_csv(data), ""
     else:
@@ -86,14 +106,28 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     return rows
 
 
+@contextmanager
+def _damaged_as_problem() -> Iterator[None]:
+    """Errors of a damaged archive (e.g. "Bad CRC-32": a member's header understates its size, or the file
+    is cut short) become the "damaged file" message."""
+    try:
+        yield
+    except FileProblem:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise FileProblem(DAMAGED) from exc
+
+
 def _read_workbook(ext: str, data: bytes) -> tuple[list[list[Any]], str]:
+    archive = None
     if ext in (".xlsx", ".ods"):
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise FileProblem(
                 "Buku kerja ini dilindungi kata sandi (atau berformat .xls lama). Buka di Excel, hapus kata "
                 "sandinya (File → Info → Protect Workbook), simpan sebagai .xlsx, lalu unggah lagi."
             )
-        _check_zip(ext, data)
+        with _damaged_as_problem():
+            archive = _check_zip(ext, data)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError as exc:
@@ -101,17 +135,19 @@ def _read_workbook(ext: str, data: bytes) -> tuple[list[list[Any]], str]:
             "Buku kerja ini dilindungi kata sandi. Hapus kata sandinya di Excel, simpan, lalu unggah lagi."
         ) from exc
     except Exception as exc:  # calamine raises several kinds for damaged files
-        raise FileProblem(
-            "Berkas tidak dapat dibaca: rusak atau bukan buku kerja yang sah. Buka di Excel atau LibreOffice, "
-            "simpan ulang sebagai .xlsx, lalu unggah lagi."
-        ) from exc
+        raise FileProblem(DAMAGED) from exc
     names = workbook.sheet_names
     if not names:
         raise FileProblem("Buku kerja tidak berisi lembar kerja.")
     chosen = next((n for n in names if n.strip().casefold() in DATA_SHEET_NAMES or n.strip() in BY_CODE), names[0])
+    if ext == ".xlsx" and archive is not None:
+        # calamine builds a grid from the first to the last cell: a sheet holding A1 and XFD1048576 would
+        # need half a terabyte. The sheet's declared size and every cell reference are checked first.
+        with _damaged_as_problem():
+            _check_xlsx_extent(archive, names.index(chosen), chosen)
     try:
         sheet = workbook.get_sheet_by_name(chosen)
-        if sheet.height > MAX_ROWS + 50:
+        if sheet.height > MAX_SHEET_ROWS:
             raise FileProblem(_too_many_rows())
         rows = sheet.to_python(skip_empty_area=False)
         merged = sheet.merged_cell_ranges or []
@@ -130,18 +166,16 @@ def _read_workbook(ext: str, data: bytes) -> tuple[list[list[Any]], str]:
     return rows, chosen.strip()
 
 
-def _check_zip(ext: str, data: bytes) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise FileProblem(
-            "Berkas tidak dapat dibaca: rusak atau bukan buku kerja yang sah. Simpan ulang sebagai .xlsx lalu "
-            "unggah lagi."
-        ) from exc
+def _check_zip(ext: str, data: bytes) -> zipfile.ZipFile:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    members = archive.infolist()
     unpacked = sum(m.file_size for m in members)
     if unpacked > MAX_UNPACKED or any(m.compress_size and m.file_size / m.compress_size > MAX_RATIO for m in members):
         raise FileProblem("Isi berkas terlalu besar setelah dibuka (bukan buku kerja biasa). Berkas ditolak.")
+    # Every member is unpacked once, in chunks, up to its declared size: a member whose header understates
+    # its size (a zip bomb in disguise) fails its CRC here, before calamine would unpack all of it.
+    if archive.testzip() is not None:
+        raise FileProblem(DAMAGED)
     names = {m.filename for m in members}
     if "EncryptedPackage" in names:
         raise FileProblem("Buku kerja ini dilindungi kata sandi. Hapus kata sandinya di Excel lalu unggah lagi.")
@@ -159,10 +193,83 @@ def _check_zip(ext: str, data: bytes) -> None:
                     f"Berkas berisi rumus (formula){where}. Salin semua data lalu tempel sebagai nilai "
                     "(Tempel Spesial → Nilai) sebelum mengunggah."
                 )
+    return archive
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\sref="(?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+)"')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]{1,7})"')
+_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _sheet_xml_path(archive: zipfile.ZipFile, index: int) -> str | None:
+    """The worksheet part of the workbook's ``index``-th sheet (workbook.xml order, as calamine counts)."""
+    try:
+        sheets = [dict(_ATTRIBUTE.findall(tag)) for tag in _SHEET.findall(archive.read("xl/workbook.xml"))]
+        rels = {
+            attrs.get(b"Id"): attrs.get(b"Target", b"").decode()
+            for attrs in (
+                dict(_ATTRIBUTE.findall(tag))
+                for tag in _RELATIONSHIP.findall(archive.read("xl/_rels/workbook.xml.rels"))
+            )
+        }
+    except KeyError:
+        return None
+    if index >= len(sheets):
+        return None
+    rel_id = next((value for key, value in sheets[index].items() if key.endswith(b":id")), None)
+    target = rels.get(rel_id)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
+
+
+def _check_xlsx_extent(archive: zipfile.ZipFile, index: int, sheet_name: str) -> None:
+    """Refuse a sheet whose declared size or any cell lies beyond the template's columns or the row limit."""
+    path = _sheet_xml_path(archive, index)
+    names = set(archive.namelist())
+    parts = [path] if path in names else [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    for part in parts:
+        xml = archive.read(part)
+        far_column, far_row = 0, 0
+        dimension = _DIMENSION.search(xml)
+        if dimension:
+            far_column, far_row = _column_number(dimension.group(1)), int(dimension.group(2))
+        if far_column <= MAX_COLUMNS and far_row <= MAX_SHEET_ROWS:
+            for match in _CELL_REF.finditer(xml):
+                column, row = _column_number(match.group(1)), int(match.group(2))
+                if column > MAX_COLUMNS or row > MAX_SHEET_ROWS:
+                    far_column, far_row = column, row
+                    break
+            else:
+                for match in _ROW_REF.finditer(xml):
+                    if int(match.group(1)) > MAX_SHEET_ROWS:
+                        far_column, far_row = 1, int(match.group(1))
+                        break
+        if far_column > MAX_COLUMNS or far_row > MAX_SHEET_ROWS:
+            raise FileProblem(
+                f'Lembar kerja "{sheet_name.strip()}" terisi atau diformat sampai sel '
+                f"{_cell_name(far_row - 1, far_column - 1)}, jauh di luar tabel (templat paling banyak "
+                f"{MAX_COLUMNS} kolom dan {_thousands(MAX_ROWS)} baris data). Hapus baris dan kolom di bawah dan "
+                "di kanan tabel (pilih, klik kanan → Hapus), simpan, lalu unggah lagi."
+            )
+
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
 
 
 def _too_many_rows() -> str:
-    return f"Berkas berisi lebih dari {MAX_ROWS:,} baris. Bagi menjadi beberapa berkas.".replace(",", ".")
+    return f"Berkas berisi lebih dari {_thousands(MAX_ROWS)} baris. Bagi menjadi beberapa berkas."
 
 
 def _cell_name(row: int, col: int) -> str:

@@ -22,8 +22,9 @@ from app.catalog import service as catalog
 from app.catalog.definitions import BY_CODE
 from app.db import bulk_insert
 from app.imports.columns import ERROR_COLUMN_HEADER, Column, columns_for, normalise_header
+from app.imports.isolation import read_table_isolated
 from app.imports.models import Import, ImportStatus
-from app.imports.reader import FileProblem, read_table
+from app.imports.reader import FileProblem
 from app.requests.models import OPEN_STATUSES, Request
 from app.requests.service import create_requests_bulk
 from app.requests.status import IllegalTransition
@@ -93,7 +94,7 @@ def check_upload(
         sha256=hashlib.sha256(data).hexdigest(),
     )
     try:
-        table = read_table(file_name, data)
+        table = read_table_isolated(file_name, data)
         if not service_code and table.sheet in BY_CODE:
             service_code = table.sheet
         _check_rows(session, user, item, table, service_code, today)
