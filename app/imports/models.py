@@ -30,7 +30,11 @@ IMPORT_STATUS_LABELS = {
 
 class Import(SQLModel, table=True):
     __tablename__ = "portal_import"
-    __table_args__ = (Index("ix_portal_import_village_sha", "village_code", "sha256"),)
+    __table_args__ = (
+        Index("ix_portal_import_village_sha", "village_code", "sha256"),
+        # A file is committed once per village, even when two clerks press "Simpan" at the same moment.
+        Index("uq_portal_import_committed_file", "village_code", "committed_sha256", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     village_code: str = Field(foreign_key="portal_region.code", max_length=13)
@@ -59,5 +63,7 @@ class Import(SQLModel, table=True):
     created: int = 0
     batch_id: int | None = Field(default=None, foreign_key="portal_batch.id")
     committed_at: datetime | None = None
+    committed_sha256: str | None = Field(default=None, max_length=64)
+    """The file's SHA-256 once committed (None before): unique per village in the database."""
     rows_removed_at: datetime | None = None
     """When the retention clean-up removed the copied rows (``bad_rows``, ``good_rows``)."""

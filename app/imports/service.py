@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar.exceptions import PermissionDeniedException, ValidationException
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.accounts.models import Role
@@ -409,13 +410,20 @@ def commit(
         )
     if not item.good_rows:
         raise ValidationException("Tidak ada baris yang benar untuk disimpan. Perbaiki berkas lalu unggah lagi.")
-    # Compare and set: of two clicks (or two tabs) only one commits.
-    claimed = session.execute(
-        update(Import)
-        .where(Import.id == item.id, Import.status == ImportStatus.CHECKED.value)
-        .values(status=ImportStatus.COMMITTED.value)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    # Compare and set: of two clicks (or two tabs) only one commits; of two uploads of the same file by two
+    # clerks of the village, the unique (village, committed file) index lets only one through.
+    try:
+        claimed = session.execute(
+            update(Import)
+            .where(Import.id == item.id, Import.status == ImportStatus.CHECKED.value)
+            .values(status=ImportStatus.COMMITTED.value, committed_sha256=item.sha256)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    except IntegrityError:
+        session.rollback()
+        raise IllegalTransition(
+            "Berkas yang sama baru saja disimpan oleh petugas lain di desa ini. Permohonan tidak dibuat dua kali."
+        ) from None
     if not claimed:
         session.rollback()
         raise IllegalTransition("Impor ini sudah disimpan; permohonannya tidak dibuat dua kali.")

@@ -186,3 +186,45 @@ def test_only_clerks_import(client, db):
     login(client, "dave")
     assert client.get("/impor/").status_code == 403
     assert client.get("/impor/templat.xlsx").status_code == 403
+
+
+def test_two_clerks_committing_the_same_file_at_the_same_moment_create_its_requests_once(app, client, db):
+    import threading
+
+    from litestar.testing import TestClient
+
+    from app.accounts.models import User
+
+    alice = db.exec(select(User).where(User.username == "alice")).one()
+    db.add(
+        User(
+            username="ani",
+            full_name="Ani Kenanten",
+            role="clerk",
+            region_code="35.16.11.2017",
+            password_hash=alice.password_hash,
+        )
+    )
+    db.commit()
+    with TestClient(app, base_url="http://testserver.local") as other:
+        login(client, "alice")
+        login(other, "ani")
+        data = fill(client.get("/impor/templat.xlsx?layanan=KIA").content, [person(n) for n in range(1, 6)])
+        imports = [_import(db, upload(client, data)), _import(db, upload(other, data, name="sama.xlsx"))]
+        barrier, statuses = threading.Barrier(2), []
+
+        def press_save(browser, item):
+            barrier.wait()
+            statuses.append(commit(browser, item.id, create_batch=False).status_code)
+
+        threads = [
+            threading.Thread(target=press_save, args=pair) for pair in zip((client, other), imports, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert sorted(statuses) == [303, 409]
+    db.expire_all()
+    assert len(db.exec(select(Request)).all()) == 5
+    assert [i.status for i in db.exec(select(Import).order_by(Import.id))].count("committed") == 1
