@@ -109,7 +109,7 @@ def purge_scans(app: Litestar, dry_run: bool) -> None:
     verb = "would delete" if dry_run else "deleted"
     summary = f"Retention {days} days: {verb} {result.files} scans of {result.requests} requests"
     summary += f" ({result.bytes / 1024 / 1024:.1f} MB)"
-    summary += "." if dry_run else f"; {result.blobs} stored files removed."
+    summary += "." if dry_run else f"; {result.blobs} stored files removed, {result.partials} half-written uploads."
     click.echo(summary + f" Rows copied by {result.imports} older spreadsheet imports {verb}.")
 
 

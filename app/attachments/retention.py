@@ -36,6 +36,8 @@ class PurgeResult:
     bytes: int = 0
     imports: int = 0
     """Spreadsheet imports whose copied rows were removed."""
+    partials: int = 0
+    """Half-written ``.upload-*`` temporaries (a write that died, a full disk) removed."""
 
 
 def scans_deleted_after(status: str, status_changed_at: datetime, retention_days: int) -> datetime | None:
@@ -55,7 +57,8 @@ def purge_scans(
     session: Session, store: FileStore, *, retention_days: int, now: datetime | None = None, dry_run: bool = False
 ) -> PurgeResult:
     """Delete the scans of requests completed or rejected more than ``retention_days`` ago, a chunk of
-    requests per transaction, each with an audit entry; then the stored files no row names any more."""
+    requests per transaction, each with an audit entry; then the stored files no row names any more, and the
+    half-written temporaries of writes that died."""
     now = now or utcnow()
     cutoff = now - timedelta(days=retention_days)
     due = session.exec(
@@ -106,6 +109,8 @@ def purge_scans(
                 result.blobs += 1
     blobs, size = purge_orphans(session, store)
     result.blobs += blobs
+    result.bytes += size
+    result.partials, size = store.remove_partials()
     result.bytes += size
     return result
 

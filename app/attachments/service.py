@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
+import pikepdf
 from litestar.exceptions import PermissionDeniedException, ValidationException
 from sqlmodel import Session, select
 
@@ -35,6 +38,85 @@ def _check(data: bytes, *, limit: int, allowed: set[str]) -> str:
     return media  # type: ignore[return-value]
 
 
+# Markup a browser would run if it ever took the file for a web page (a `%PDF-` + HTML polyglot).
+MARKUP = re.compile(rb"<\s*(?:html|script|body|iframe|svg|object|embed|meta|!doctype)\b|javascript:", re.IGNORECASE)
+ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/EmbeddedFile", "/EmbeddedFiles", "/EF", "/RichMedia", "/XFA"}
+"""Dictionary keys that carry scripts, automatic actions, attached files, Flash/3D media or XML forms."""
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/RichMediaExecute", "/Rendition"}
+ACTIVE_SUBTYPES = {"/FileAttachment", "/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"}
+ACTIVE_LABELS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/AA": "tindakan otomatis",
+    "/Launch": "perintah menjalankan program",
+    "/SubmitForm": "pengiriman formulir",
+    "/ImportData": "pengiriman formulir",
+    "/XFA": "formulir XFA",
+}
+ACTIVE_CONTENT = (
+    "Berkas PDF ini berisi konten aktif ({what}), bukan hasil pindaian biasa. Cetak atau pindai ulang dokumennya "
+    "lalu unggah PDF atau gambar hasil pindaian."
+)
+
+
+def _active_in(obj: Any, seen: set[tuple[int, int]], depth: int = 0) -> str | None:
+    """The first active part found in ``obj`` and the objects it reaches (each indirect object looked at once)."""
+    if depth > 60:
+        return "struktur bersarang terlalu dalam"
+    if obj.is_indirect:
+        if obj.objgen in seen:
+            return None
+        seen.add(obj.objgen)
+    if isinstance(obj, pikepdf.Array):
+        items = list(obj)
+    elif isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+        keys = set(obj.keys())
+        if hit := keys & ACTIVE_KEYS:
+            return min(hit)
+        if str(obj.get("/S", "")) in ACTIVE_ACTIONS:
+            return str(obj.get("/S"))
+        if str(obj.get("/Subtype", "")) in ACTIVE_SUBTYPES:
+            return str(obj.get("/Subtype"))
+        items = [obj[key] for key in keys]
+    else:
+        return None
+    for item in items:
+        if isinstance(item, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream) and (
+            found := _active_in(item, seen, depth + 1)
+        ):
+            return found
+    return None
+
+
+def check_scan_content(data: bytes, media: str) -> None:
+    """Refuse what a scan never needs: a PDF that is not a readable PDF, one with scripts, automatic actions,
+    attached files or media, and any file carrying web-page markup (a polyglot). Raises ``ValidationException``."""
+    if MARKUP.search(data):
+        raise ValidationException(
+            "Berkas ini berisi kode halaman web (HTML/skrip), bukan hasil pindaian biasa. Unggah hasil pindaian asli."
+        )
+    if media != "application/pdf":
+        return
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            seen: set[tuple[int, int]] = set()
+            found = _active_in(pdf.trailer, seen)
+            for obj in pdf.objects:  # also what the trailer does not reach (an incremental update's leftovers)
+                if found:
+                    break
+                if isinstance(obj, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream):
+                    found = _active_in(obj, seen)
+    except pikepdf.PasswordError as exc:
+        raise ValidationException("Berkas PDF dilindungi kata sandi. Unggah hasil pindaian tanpa kata sandi.") from exc
+    except (pikepdf.PdfError, RuntimeError, ValueError) as exc:  # qpdf could not make a PDF of it
+        raise ValidationException(
+            "Berkas PDF rusak atau tidak dapat dibaca sebagai PDF. Pindai ulang lalu simpan sebagai PDF."
+        ) from exc
+    if found:
+        what = ACTIVE_LABELS.get(found, "berkas sisipan atau media" if found.startswith("/") else found)
+        raise ValidationException(ACTIVE_CONTENT.format(what=what))
+
+
 def add_scan(
     session: Session,
     store: FileStore,
@@ -54,6 +136,7 @@ def add_scan(
     if label not in requirements:
         raise ValidationException("Pilih persyaratan yang dibuktikan oleh berkas ini.")
     media = _check(data, limit=MAX_SCAN, allowed={"application/pdf", "image/jpeg", "image/png"})
+    check_scan_content(data, media)
     return _save(session, store, request, data, media, FileKind.SCAN, label, actor=actor, ip=ip)
 
 

@@ -18,7 +18,7 @@ from app.accounts.guards import require_role
 from app.accounts.models import Role
 from app.accounts.scope import scope_filter
 from app.attachments.controllers import file_store
-from app.attachments.storage import sniff
+from app.attachments.storage import StorageUnavailable, sniff
 from app.batches.service import get_batch
 from app.config import PortalConfig
 from app.letters import service
@@ -165,12 +165,19 @@ class LetterSettingsController(Controller):
     def _context(self, db_session: Any, user: Any, **extra: Any) -> dict[str, Any]:
         settings = service.settings_for(db_session, user.region_code)
         today = datetime.now().date()
-        example = service.format_number(settings, LetterKind.RECEIPT, sequence=7, office_code="35.16.11.2017", on=today)
+        try:
+            example = service.format_number(
+                settings, LetterKind.RECEIPT, sequence=7, office_code="35.16.11.2017", on=today
+            )
+            stored_problem = None
+        except service.NumberFormatBroken:  # saved before formats were checked: shown, never a 500
+            example, stored_problem = None, service.number_format_problem(settings.number_format)
         return {
             "settings": settings,
             "form": None,
             "errors": {},
             "example": example,
+            "stored_problem": stored_problem,
             "placeholders": service.PLACEHOLDERS,
             **extra,
         }
@@ -189,6 +196,7 @@ class LetterSettingsController(Controller):
 
         def work() -> Response[Any]:
             values, errors = service.check_settings(fields)
+            status = 400
             if logo and (len(logo) > service.LOGO_LIMIT or sniff(logo) not in ("image/png", "image/jpeg")):
                 errors["logo"] = "Lambang daerah berupa berkas PNG atau JPG, paling besar 512 KB."
             if not errors:
@@ -205,9 +213,12 @@ class LetterSettingsController(Controller):
                     )
                 except service.LogoRefused as exc:
                     errors["logo"] = str(exc)
+                except StorageUnavailable as exc:
+                    db_session.rollback()
+                    errors["logo"], status = exc.detail, exc.status_code
             if errors:
                 context = self._context(db_session, user, form=fields, errors=errors)
-                return renderer.page(request, "letters/settings.html", context, status_code=400)
+                return renderer.page(request, "letters/settings.html", context, status_code=status)
             flash(request, "Pengaturan surat tersimpan. Surat baru memakai pengaturan ini.")
             return redirect(config, "/admin/surat/")
 

@@ -10,13 +10,16 @@ import io
 import json
 import re
 import secrets
+import string
 from collections import Counter as Tally
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from litestar.exceptions import NotFoundException, PermissionDeniedException, ValidationException
+from litestar.exceptions import ClientException, NotFoundException, PermissionDeniedException, ValidationException
+from litestar.status_codes import HTTP_409_CONFLICT
 from PIL import Image, ImageOps
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +77,74 @@ class Office:
 PLACEHOLDERS = ("klasifikasi", "nomor", "jenis", "kantor", "bulan", "tahun")
 REQUIRED_PLACEHOLDERS = ("nomor", "jenis", "kantor", "tahun")
 LOGO_LIMIT = 512 * 1024
+NUMBER_LENGTH = 80
+"""The longest letter number the letters table keeps."""
+LONGEST_SAMPLE = {
+    "klasifikasi": "999.999.999.999",
+    "nomor": "99999",
+    "jenis": max(KIND_CODES.values(), key=len),
+    "kantor": "35.16.11.2017",
+    "bulan": "VIII",
+    "tahun": 2026,
+}
+"""The longest value each placeholder takes: a format is tried with these before it is saved or used."""
+
+
+class NumberFormatBroken(ClientException):
+    """The regency's stored number format cannot make a number: no letter is issued and no number is taken."""
+
+    status_code = HTTP_409_CONFLICT
+
+
+@lru_cache(maxsize=64)
+def number_format_problem(fmt: str) -> str | None:
+    """Why a letter number format cannot be used, in Indonesian (None when it can): every placeholder must be
+    one of ``PLACEHOLDERS`` written plainly, the braces must pair up, the required ones must be there, and
+    a number made with the longest values must fit. The one check for saving a format and for issuing."""
+    if not fmt or len(fmt) > 120:
+        return "Isi format nomor surat (paling banyak 120 karakter)."
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(fmt) if name is not None]
+    except ValueError:
+        return (
+            "Kurung kurawal tidak berpasangan: setiap bagian ditulis utuh seperti {nomor}, "
+            "tanpa { atau } yang berdiri sendiri."
+        )
+    unknown = []
+    for name, spec, conv in fields:
+        if name == "" or name.isdigit():
+            return "Bagian tanpa nama seperti {} atau {0} tidak dapat dipakai; tulis nama bagiannya, mis. {nomor}."
+        if spec or conv or name not in PLACEHOLDERS:  # {nomor:>99}, {nomor!r}, {nomor.real}, {bulan[0]}
+            unknown.append("{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}")
+    if unknown:
+        return "Bagian tidak dikenal: " + ", ".join(dict.fromkeys(unknown)) + "."
+    names = {name for name, _, _ in fields}
+    missing = [n for n in REQUIRED_PLACEHOLDERS if n not in names]
+    if missing:
+        return (
+            "Format harus memuat "
+            + ", ".join("{" + n + "}" for n in missing)
+            + " agar tidak ada dua surat bernomor sama."
+        )
+    try:
+        sample = fmt.format(**LONGEST_SAMPLE)
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return "Format nomor surat tidak dapat dipakai; tulis bagian-bagiannya seperti {nomor}."
+    if len(sample) > NUMBER_LENGTH:
+        return f"Nomor yang dihasilkan terlalu panjang ({len(sample)} karakter, paling banyak {NUMBER_LENGTH})."
+    return None
+
+
+def check_number_format(settings: LetterSettings) -> str:
+    """The regency's number format, or ``NumberFormatBroken`` (409) when the stored one cannot be used."""
+    fmt = settings.number_format or DEFAULT_NUMBER_FORMAT
+    problem = number_format_problem(fmt)
+    if problem:
+        raise NumberFormatBroken(
+            f"Format nomor surat tidak sah: {problem} Admin kabupaten perlu memperbaikinya di /admin/surat/; "
+            "belum ada surat yang dibuat dan tidak ada nomor yang terpakai."
+        )
+    return fmt
 
 
 def check_settings(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -84,20 +155,8 @@ def check_settings(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]
         "paper": form.get("paper", "A4"),
     }
     errors: dict[str, str] = {}
-    fmt = values["number_format"]
-    names = re.findall(r"{([^{}]*)}", fmt)
-    unknown = [n for n in names if n not in PLACEHOLDERS]
-    missing = [n for n in REQUIRED_PLACEHOLDERS if n not in names]
-    if not fmt or len(fmt) > 120:
-        errors["number_format"] = "Isi format nomor surat (paling banyak 120 karakter)."
-    elif unknown:
-        errors["number_format"] = "Bagian tidak dikenal: " + ", ".join("{" + n + "}" for n in unknown) + "."
-    elif missing:
-        errors["number_format"] = (
-            "Format harus memuat "
-            + ", ".join("{" + n + "}" for n in missing)
-            + " agar tidak ada dua surat bernomor sama."
-        )
+    if problem := number_format_problem(values["number_format"]):
+        errors["number_format"] = problem
     if not re.fullmatch(r"\d{3}(\.\d{1,3}){0,3}", values["classification"]):
         errors["classification"] = "Kode klasifikasi arsip ditulis seperti 400.12 (Permendagri 83/2022)."
     if values["paper"] not in ("A4", "F4"):
@@ -107,6 +166,9 @@ def check_settings(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]
 
 LOGO_PIXELS = 320
 """The emblem's longest side once stored: 22mm on paper at about 370 dpi."""
+LOGO_MAX_SIDE = 4000
+"""The largest emblem accepted, read from the file's header before anything is decoded (4000 × 4000 is 16
+megapixels, a quarter of a second to decode; a 12000 × 12000 PNG of a few KB took 6.7 s of CPU)."""
 
 
 class LogoRefused(ValueError):
@@ -118,18 +180,33 @@ def normalized_logo(data: bytes) -> bytes:
     paper (no transparency mask), as PNG. WeasyPrint re-encodes an image for every PDF it writes, so a
     half-megabyte upload cost about 90 ms per letter and 500 copies of itself in a batch's merged PDF."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with Image.open(io.BytesIO(data), formats=("PNG", "JPEG")) as image:  # lazy: reads the header only
+            width, height = image.size
+            if max(width, height) > LOGO_MAX_SIDE:
+                raise LogoRefused(_too_large(width, height))
             image.load()
             image = ImageOps.exif_transpose(image)
             image.thumbnail((LOGO_PIXELS, LOGO_PIXELS), Image.Resampling.LANCZOS)
             rgba = image.convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except LogoRefused:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours: the header said so
+        raise LogoRefused(_too_large(LOGO_MAX_SIDE + 1, LOGO_MAX_SIDE + 1)) from exc
+    except (OSError, ValueError) as exc:
         raise LogoRefused("Lambang daerah tidak dapat dibaca sebagai gambar PNG atau JPG.") from exc
     paper = Image.new("RGB", rgba.size, "white")
     paper.paste(rgba, mask=rgba.getchannel("A"))
     out = io.BytesIO()
     paper.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def _too_large(width: int, height: int) -> str:
+    size = f"{width} × {height} piksel" if max(width, height) <= 10 * LOGO_MAX_SIDE else "lebih dari 40.000 piksel"
+    return (
+        f"Gambar lambang daerah terlalu besar ({size}). Paling besar {LOGO_MAX_SIDE} × {LOGO_MAX_SIDE} piksel; "
+        f"lambang dicetak {LOGO_PIXELS} piksel, jadi perkecil dulu gambarnya."
+    )
 
 
 def save_settings(
@@ -143,14 +220,15 @@ def save_settings(
     actor: Any,
     ip: str | None,
 ) -> LetterSettings:
-    """Raises ``LogoRefused`` (nothing changed) when the uploaded emblem cannot be read."""
-    emblem = normalized_logo(logo) if logo else None
+    """Raises ``LogoRefused`` when the uploaded emblem cannot be read and ``StorageUnavailable`` when it cannot
+    be stored; nothing is changed then."""
+    emblem = store.put(normalized_logo(logo)) if logo else None  # stored first: a failure leaves no row changed
     settings = settings_for(session, regency_code)
     changes = {k: [getattr(settings, k), v] for k, v in values.items() if getattr(settings, k) != v}
     for key, value in values.items():
         setattr(settings, key, value)
     if emblem:
-        settings.logo_sha256 = store.put(emblem)
+        settings.logo_sha256 = emblem
         changes["logo"] = [None, settings.logo_sha256]
     elif remove_logo and settings.logo_sha256:
         changes["logo"] = [settings.logo_sha256, None]
@@ -251,7 +329,8 @@ def _signer(office: Region) -> dict[str, str | None]:
 
 
 def format_number(settings: LetterSettings, kind: LetterKind, *, sequence: int, office_code: str, on: date) -> str:
-    return (settings.number_format or DEFAULT_NUMBER_FORMAT).format(
+    """The letter's number by the regency's format (``NumberFormatBroken`` when the stored one cannot be used)."""
+    return check_number_format(settings).format(
         klasifikasi=settings.classification or CLASSIFICATION,
         nomor=f"{sequence:03d}",
         jenis=KIND_CODES[kind],
@@ -625,6 +704,7 @@ def _issue_block(
     of consecutive numbers from its counter."""
     blocks: dict[tuple[str, LetterKind], list[int]] = {}
     for position, item in enumerate(items):
+        check_number_format(item.settings)  # before any number is taken: a bad stored format costs none
         blocks.setdefault((item.office_code, item.kind), []).append(position)
     numbered: list[tuple[int, str, str]] = [(0, "", "")] * len(items)
     works: list[LetterWork | None] = [None] * len(items)

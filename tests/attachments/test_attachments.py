@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from app.attachments.models import Attachment
 from app.attachments.service import MAX_SCAN
+from tests.attachments.pdfs import scan_pdf
 from tests.conftest import PDF_BYTES, add_request, csrf_from, login
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -28,7 +29,7 @@ def _upload(client, request_id, data, *, filename="scan.pdf", label="Kartu Kelua
 def test_a_clerk_attaches_scans_and_downloads_them_unchanged(client, db):
     item = add_request(db, "35.16.11.2017", "alice")
     login(client, "alice")
-    for data in (PDF_BYTES, PNG, JPEG):
+    for data in (scan_pdf(), PNG, JPEG):
         assert _upload(client, item.id, data, filename="3516111208900001.pdf").status_code == 303
     files = db.exec(select(Attachment).order_by(Attachment.id)).all()
     assert [f.media_type for f in files] == ["application/pdf", "image/png", "image/jpeg"]
@@ -99,6 +100,6 @@ def test_downloads_are_audited(client, db):
 
     item = add_request(db, "35.16.11.2017", "alice")
     login(client, "alice")
-    _upload(client, item.id, PDF_BYTES)
+    _upload(client, item.id, scan_pdf())
     client.get(f"/lampiran/{db.exec(select(Attachment)).one().id}")
     assert db.exec(select(AuditEntry).where(AuditEntry.action == "attachment.download")).one().actor_username == "alice"
