@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from app.db import utcnow
+
+KEEP_FOR = timedelta(days=1)
+"""Rows untouched this long are deleted: longer than any window the portal uses (one hour at most)."""
+PURGE_EVERY = 600.0
+"""Seconds between purges in one process."""
+_next_purge = 0.0
 
 
 class RateLimit(SQLModel, table=True):
@@ -16,6 +24,20 @@ class RateLimit(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=120)
     window_start: datetime
     count: int = 0
+
+
+def purge_old(session: Session) -> int:
+    """Delete the rows of windows that ended long ago (every address that ever tried leaves one)."""
+    result = session.execute(delete(RateLimit).where(RateLimit.window_start < utcnow() - KEEP_FOR))
+    session.commit()
+    return result.rowcount or 0
+
+
+def _purge_now_and_then(session: Session) -> None:
+    global _next_purge
+    if time.monotonic() >= _next_purge:
+        _next_purge = time.monotonic() + PURGE_EVERY
+        purge_old(session)
 
 
 def hit(session: Session, key: str, *, limit: int, window_seconds: int) -> bool:
@@ -33,12 +55,27 @@ def hit(session: Session, key: str, *, limit: int, window_seconds: int) -> bool:
         allowed = row.count <= limit
         try:
             session.commit()
-            return allowed
         except IntegrityError:  # the first attempt of this key, twice at once
             session.rollback()
+            continue
+        _purge_now_and_then(session)
+        return allowed
     return False
 
 
-def is_blocked(session: Session, key: str, *, limit: int, window_seconds: int) -> bool:
+def blocked_until(session: Session, key: str, *, limit: int, window_seconds: int) -> datetime | None:
+    """When ``key`` may try again, if its window already holds ``limit`` attempts; otherwise None."""
     row = session.get(RateLimit, key)
-    return bool(row and (utcnow() - row.window_start).total_seconds() < window_seconds and row.count >= limit)
+    if row is None or row.count < limit:
+        return None
+    until = row.window_start + timedelta(seconds=window_seconds)
+    return until if until > utcnow() else None
+
+
+def is_blocked(session: Session, key: str, *, limit: int, window_seconds: int) -> bool:
+    return blocked_until(session, key, limit=limit, window_seconds=window_seconds) is not None
+
+
+def clear(session: Session, key: str) -> None:
+    """Forget every attempt counted for ``key`` (the caller commits)."""
+    session.execute(delete(RateLimit).where(RateLimit.key == key))

@@ -75,6 +75,10 @@ SCOPE_CASES: dict[str, list[Case]] = {
         Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
         Case("alice", own="request:35.16.11.2017", foreign="request:35.16.12.2007"),
     ],
+    "/permohonan/{request_id:int}/buka-kunci-cek-status": [
+        Case("alice", own="request:35.16.11.2017", foreign="request:35.16.11.2009"),
+        Case("carol", own="request:35.16.12.2007", foreign="request:35.16.11.2017"),
+    ],
     "/permohonan/{request_id:int}/status": [
         Case("frank", own="request:35.16.12.2007", foreign="request:35.15.01.2001"),
     ],
@@ -148,6 +152,7 @@ SCOPE_CASES: dict[str, list[Case]] = {
     "/admin/pengguna/{user_id:int}/aktif": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/kata-sandi": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
     "/admin/pengguna/{user_id:int}/wilayah": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
+    "/admin/pengguna/{user_id:int}/buka-kunci": [Case("grace", own="user:alice", foreign="user:sidoarjo")],
 }
 
 # Routes with parameters that carry no villager data.

@@ -57,6 +57,7 @@ class AuthController(Controller):
                 data.get("password", ""),
                 max_failures=config.login_max_failures,
                 lockout_seconds=config.login_lockout_seconds,
+                address_max_failures=config.login_address_max_failures,
                 ip=client_ip(request),
             )
         except service.LoginError as err:
@@ -64,7 +65,7 @@ class AuthController(Controller):
                 request,
                 "accounts/login.html",
                 {"form": {"username": data.get("username", "")}, "error": err.message, "next": data.get("next", "")},
-                status_code=400,
+                status_code=err.status_code,
             )
         rotate_session(request)
         request.set_session({SESSION_USER_KEY: user.id, SESSION_EPOCH_KEY: user.session_epoch})
@@ -126,6 +127,7 @@ class UserAdminController(Controller):
             "target": user,
             "errors": errors or {},
             "role_labels": ROLE_LABELS,
+            "locked_until": service.login_locked_until(db_session, user),
             **self._form_context(db_session, request.scope["user"]),
         }
         if attempt is not None:
@@ -174,13 +176,21 @@ class UserAdminController(Controller):
     def show_user(
         self, request: Request, user_id: FromPath[int], db_session: DbSession, renderer: Pages
     ) -> Response[Any]:
+        user = service.get_user_in_scope(db_session, request.scope["user"], user_id)
+        return self._detail_page(request, renderer, db_session, user)
+
+    @post("/{user_id:int}/buka-kunci", sync_to_thread=True)
+    def unlock(
+        self, request: Request, user_id: FromPath[int], db_session: DbSession, config: Settings
+    ) -> Response[Any]:
+        """Lift the lock-out after failed logins (the user phoned; the admin knows who they are)."""
         admin = request.scope["user"]
         user = service.get_user_in_scope(db_session, admin, user_id)
-        return renderer.page(
-            request,
-            "accounts/user_detail.html",
-            {"target": user, "errors": {}, "role_labels": ROLE_LABELS, **self._form_context(db_session, admin)},
-        )
+        if service.unlock_login(db_session, user, actor=admin, ip=client_ip(request)):
+            flash(request, f"Kunci akun {user.username} sudah dibuka; ia dapat langsung masuk lagi.")
+        else:
+            flash(request, f"Akun {user.username} tidak sedang terkunci.", "info")
+        return redirect(config, f"/admin/pengguna/{user_id}")
 
     @post("/{user_id:int}/aktif", sync_to_thread=True)
     def set_active(
@@ -215,7 +225,11 @@ class UserAdminController(Controller):
         problem = service.reset_password(db_session, user, data.get("password", ""), actor=admin, ip=client_ip(request))
         if problem:
             return self._detail_page(request, renderer, db_session, user, {"password": problem})
-        flash(request, f"Kata sandi {user.username} sudah diganti. Sampaikan kata sandi baru secara langsung.")
+        flash(
+            request,
+            f"Kata sandi {user.username} sudah diganti; semua sesi dan token API-nya dicabut. "
+            "Sampaikan kata sandi baru secara langsung.",
+        )
         return redirect(config, f"/admin/pengguna/{user_id}")
 
     @post("/{user_id:int}/wilayah", sync_to_thread=True)

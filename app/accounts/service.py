@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -13,10 +13,12 @@ from sqlmodel import Session, select
 from app.accounts.models import ROLE_LABELS, ROLE_REGION_LEVEL, LoginThrottle, Role, User
 from app.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.accounts.scope import Scope, get_in_scope, scope_filter, scope_for
+from app.accounts.tokens import revoke_all_of
 from app.audit.service import record
 from app.cache import reference_cache
 from app.db import utcnow
 from app.notifications.models import Notification
+from app.ratelimit import blocked_until, hit
 from app.regions.models import Region
 from app.regions.service import region_path
 
@@ -29,14 +31,28 @@ MSG_INACTIVE = "Akun Anda sudah dinonaktifkan. Hubungi admin Dispendukcapil untu
 
 def msg_locked(minutes: int) -> str:
     return (
-        f"Terlalu banyak percobaan masuk yang gagal untuk nama pengguna ini. Silakan coba lagi dalam {minutes} menit."
+        f"Terlalu banyak percobaan masuk yang gagal untuk nama pengguna ini. Silakan coba lagi dalam {minutes} menit, "
+        "atau minta admin Dispendukcapil membuka kunci akun Anda."
     )
 
 
+def msg_address_limited(minutes: int) -> str:
+    return f"Terlalu banyak percobaan masuk yang gagal dari jaringan ini. Silakan coba lagi dalam {minutes} menit."
+
+
 class LoginError(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, status_code: int = 400) -> None:
         super().__init__(message)
         self.message = message
+        self.status_code = status_code
+
+
+def _minutes_until(moment: datetime) -> int:
+    return max(1, int((moment - utcnow()).total_seconds() // 60) + 1)
+
+
+def _address_key(ip: str | None) -> str:
+    return f"login-ip:{ip}"
 
 
 def normalise_username(username: str) -> str:
@@ -72,20 +88,28 @@ def authenticate(
     *,
     max_failures: int = 5,
     lockout_seconds: int = 900,
+    address_max_failures: int = 20,
     ip: str | None = None,
 ) -> User:
     """Check a username and password; raises ``LoginError`` with the message to show.
 
     Unknown names are throttled like real ones and cost the same hashing time, and the wrong-password
-    message is the same for both, so nothing tells whether a username exists.
+    message is the same for both, so nothing tells whether a username exists. Failures are also counted
+    per address over every name: past ``address_max_failures`` in ``lockout_seconds`` that address is
+    refused (429) until the window ends, whatever it types.
     """
     name = normalise_username(username)
     if not name or not password:
         raise LoginError(MSG_EMPTY)
     now = utcnow()
+    address_key = _address_key(ip)
+    if until := blocked_until(session, address_key, limit=address_max_failures, window_seconds=lockout_seconds):
+        record(session, actor=None, action="login.address_limited", object_type="user", object_id=name, ip=ip)
+        session.commit()
+        raise LoginError(msg_address_limited(_minutes_until(until)), status_code=429)
     throttle = session.get(LoginThrottle, name)
     if throttle and throttle.locked_until and throttle.locked_until > now:
-        minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
+        minutes = _minutes_until(throttle.locked_until)
         record(session, actor=None, action="login.locked", object_type="user", object_id=name, ip=ip)
         session.commit()
         raise LoginError(msg_locked(min(minutes, lockout_seconds // 60)))
@@ -102,6 +126,7 @@ def authenticate(
             changes={"locked": locked},
         )
         session.commit()
+        hit(session, address_key, limit=address_max_failures, window_seconds=lockout_seconds)
         raise LoginError(msg_locked(lockout_seconds // 60) if locked else MSG_WRONG)
     assert user is not None
     if not user.is_active:
@@ -324,11 +349,14 @@ def set_active(session: Session, user: User, active: bool, *, actor: object | No
 def reset_password(
     session: Session, user: User, password: str, *, actor: object | None, ip: str | None = None
 ) -> str | None:
-    """Set a new password and sign the user out everywhere; returns an error message or None."""
+    """Set a new password and sign the user out everywhere: sessions end and API tokens are revoked (a
+    reset is how an admin takes back an account someone else may know the password of). Returns an
+    error message or None."""
     if problem := password_problem(password):
         return problem
     user.password_hash = hash_password(password)
     _end_sessions(user)
+    revoke_all_of(session, user, actor=actor, reason="password_reset", ip=ip)
     session.merge(LoginThrottle(username=user.username, failures=0, locked_until=None))
     record(
         session,
@@ -341,6 +369,36 @@ def reset_password(
     )
     session.commit()
     return None
+
+
+def login_locked_until(session: Session, user: User) -> datetime | None:
+    """Until when the user's name is locked out after failed logins, or None."""
+    throttle = session.get(LoginThrottle, user.username)
+    if throttle is None or throttle.locked_until is None or throttle.locked_until <= utcnow():
+        return None
+    return throttle.locked_until
+
+
+def unlock_login(session: Session, user: User, *, actor: object | None, ip: str | None = None) -> bool:
+    """An admin lifts the lock-out of a user of their scope (the caller loads ``user`` through
+    ``get_user_in_scope``); returns False when the user was not locked."""
+    until = login_locked_until(session, user)
+    if until is None:
+        return False
+    throttle = session.get(LoginThrottle, user.username)
+    session.delete(throttle)
+    record(
+        session,
+        actor=actor,
+        action="user.unlock",
+        object_type="user",
+        object_id=user.id,
+        region_code=user.region_code,
+        changes={"locked_until": until.isoformat()},
+        ip=ip,
+    )
+    session.commit()
+    return True
 
 
 def change_own_password(session: Session, user_id: int, current: str, new: str, repeat: str) -> dict[str, str]:

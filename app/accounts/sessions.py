@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 import anyio
+from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_hash
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
-from litestar.types import Empty
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
@@ -185,3 +189,51 @@ class PortalSessionConfig(ServerSideSessionConfig):
 def rotate_session(connection: ASGIConnection) -> None:
     """Ask for a new session ID for the response of this request (the old one is dropped)."""
     connection.scope.setdefault("state", {})[ROTATE_FLAG] = True
+
+
+class SessionBoundCSRFMiddleware:
+    """Litestar's double-submit CSRF cookie, signed with a key derived from the session it was issued in.
+
+    Litestar's own check accepts any cookie and token pair signed with the portal's secret, so a pair taken
+    from one session (the attacker's own) passes in another. Here the key is the portal secret and the
+    session ID together (the empty ID before login), so another session's pair, or the one issued before
+    login, no longer verifies: a page view then issues a fresh token, and a form post is refused (403).
+    Only a live session counts: an expired or revoked one is treated as no session, as its cookie is
+    being deleted in the same response."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, session_key: str) -> None:
+        self.app = app
+        self.config = config
+        self.session_key = session_key
+
+    def _bound_config(self, scope: Scope, cookies: dict[str, str]) -> CSRFConfig:
+        session_id = cookies.get(self.session_key, "") if scope.get("session") else ""
+        key = hmac.new(self.config.secret.encode(), b"csrf:" + session_id.encode(), hashlib.sha256).hexdigest()
+        return replace(self.config, secret=key)
+
+    @staticmethod
+    def _signed_with(token: str, secret: str) -> bool:
+        plain, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+        return len(plain) == CSRF_SECRET_LENGTH and hmac.compare_digest(signature, generate_csrf_hash(plain, secret))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        handler = scope.get("route_handler")
+        if scope.get("user") is None and handler is not None and not handler.opt.get("public"):
+            # No signed-in user (e.g. the session expired while a form was open): the login guard sends them to
+            # the login page, and nothing can change without a user, so there is no token to check.
+            await self.app(scope, receive, send)
+            return
+        cookies = ASGIConnection(scope).cookies  # parsed once per request and kept in the scope state
+        config = self._bound_config(scope, cookies)
+        cookie = cookies.get(config.cookie_name)
+        if (
+            cookie is not None
+            and scope["method"] in config.safe_methods
+            and not self._signed_with(cookie, config.secret)
+        ):
+            # Issued for another session (or before login): hidden, so that a fresh token is issued.
+            ScopeState.from_scope(scope).cookies = {k: v for k, v in cookies.items() if k != config.cookie_name}
+        await CSRFMiddleware(self.app, config)(scope, receive, send)

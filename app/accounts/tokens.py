@@ -84,3 +84,23 @@ def revoke(session: Session, token_id: int) -> ApiToken | None:
     )
     session.commit()
     return token
+
+
+def revoke_all_of(session: Session, user: User, *, actor: object | None, reason: str, ip: str | None = None) -> int:
+    """Revoke every live token of ``user``, each in the audit log with the reason; the caller commits.
+    Returns how many were revoked."""
+    tokens = session.exec(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+        record(
+            session,
+            actor=actor,
+            action="token.revoke",
+            object_type="user",
+            object_id=user.id,
+            region_code=user.region_code,
+            changes={"token": token.id, "reason": reason},
+            ip=ip,
+        )
+    return len(tokens)

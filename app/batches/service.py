@@ -32,9 +32,18 @@ def batch_number(session: Session, village_code: str, year: int) -> str:
     return f"KRM-{village_code.replace('.', '')}-{year}-{seq:04d}"
 
 
+def _hides_drafts(user: Any) -> bool:
+    """A draft batch is the clerk's own business: the district, Dukcapil and the admin see it once sent."""
+    return user.role != Role.CLERK
+
+
 def get_batch(session: Session, user: Any, batch_id: int) -> Batch:
-    """One batch inside the user's scope, or 404."""
-    return get_in_scope(session, Batch, batch_id, user, "village_code")
+    """One batch the user may see (inside their scope, and sent unless they are its village's clerk), or 404.
+    The page, the API and the letters all load batches here."""
+    batch = get_in_scope(session, Batch, batch_id, user, "village_code")
+    if batch.status == BatchStatus.DRAFT and _hides_drafts(user):
+        raise NotFoundException("Kiriman tidak ditemukan.")
+    return batch
 
 
 def create_batch(
@@ -291,8 +300,8 @@ def batches_in_scope(session: Session, user: Any, status: str = "") -> list[Batc
         .join(counts, counts.c.batch_id == Batch.id, isouter=True)
         .where(scope_filter(user, Batch.village_code))
     )
-    if user.role != Role.CLERK:
-        query = query.where(Batch.status != BatchStatus.DRAFT.value)  # a draft is the clerk's own business
+    if _hides_drafts(user):
+        query = query.where(Batch.status != BatchStatus.DRAFT.value)
     if status:
         query = query.where(Batch.status == status)
     if status == BatchStatus.SUBMITTED:

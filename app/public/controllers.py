@@ -3,22 +3,38 @@ and sees the current stage and its date, a masked name, and nothing else. No log
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
-from sqlmodel import select
 
 from app.catalog.service import get_service
-from app.ratelimit import hit, is_blocked
+from app.db import utcnow
+from app.public.service import StatusCheckRefused, check_status
 from app.requests.models import STATUS_LABELS
-from app.requests.models import Request as ResidentRequest
 from app.requests.validation import mask_name
-from app.web import DbSession, FormData, Pages, client_ip
+from app.web import DbSession, FormData, Pages, Settings, client_ip
 
-IP_LIMIT, IP_WINDOW = 20, 600  # attempts per address per 10 minutes
-NUMBER_LIMIT, NUMBER_WINDOW = 5, 3600  # wrong PINs per request number per hour
 NOT_FOUND = "Nomor permohonan atau PIN tidak cocok. Periksa kembali tanda terima Anda."
-TOO_MANY = "Terlalu banyak percobaan. Silakan coba lagi beberapa menit lagi."
+
+
+def try_again_at(until: datetime, tz: ZoneInfo) -> str:
+    """'pukul 14.35 WIB (sekitar 42 menit lagi)', in the portal's time zone."""
+    local = until.astimezone(tz)
+    minutes = max(1, -(-int((until - utcnow()).total_seconds()) // 60))
+    return f"pukul {local.hour:02d}.{local.minute:02d} {local.tzname()} (sekitar {minutes} menit lagi)"
+
+
+def refused_message(refused: StatusCheckRefused, tz: ZoneInfo) -> str:
+    when = try_again_at(refused.retry_at, tz)
+    if refused.by_address:
+        return f"Terlalu banyak percobaan dari jaringan Anda. Silakan coba lagi {when}."
+    return (
+        "Terlalu banyak percobaan PIN yang salah untuk nomor permohonan ini, jadi pengecekannya dikunci sementara. "
+        f"Silakan coba lagi {when}, atau minta petugas desa/kelurahan tempat Anda mengajukan permohonan "
+        "membuka kuncinya."
+    )
 
 
 @get("/cek-status", opt={"public": True}, sync_to_thread=False)
@@ -27,7 +43,9 @@ def status_form(request: Request, renderer: Pages) -> Response[Any]:
 
 
 @post("/cek-status", opt={"public": True}, sync_to_thread=True)
-def status_check(request: Request, data: FormData, db_session: DbSession, renderer: Pages) -> Response[Any]:
+def status_check(
+    request: Request, data: FormData, db_session: DbSession, renderer: Pages, config: Settings
+) -> Response[Any]:
     number = " ".join(data.get("number", "").split()).upper()[:40]
     pin = "".join(data.get("pin", "").split())[:12]
 
@@ -38,14 +56,11 @@ def status_check(request: Request, data: FormData, db_session: DbSession, render
 
     if not number or not pin:
         return page("Isi nomor permohonan dan PIN dari tanda terima.", status=400)
-    number_key = f"status-number:{number}"
-    if not hit(db_session, f"status-ip:{client_ip(request)}", limit=IP_LIMIT, window_seconds=IP_WINDOW) or is_blocked(
-        db_session, number_key, limit=NUMBER_LIMIT, window_seconds=NUMBER_WINDOW
-    ):
-        return page(TOO_MANY, status=429)
-    found = db_session.exec(select(ResidentRequest).where(ResidentRequest.number == number)).first()
-    if found is None or found.status_pin != pin:
-        hit(db_session, number_key, limit=NUMBER_LIMIT, window_seconds=NUMBER_WINDOW)
+    try:
+        found = check_status(db_session, number, pin, ip=client_ip(request))
+    except StatusCheckRefused as refused:
+        return page(refused_message(refused, config.tz), status=429)
+    if found is None:
         return page(NOT_FOUND, status=404)
     service = get_service(db_session, found.village_code, found.service_code, only_active=False)
     return page(

@@ -248,3 +248,92 @@ def test_anonymous_page_views_store_no_session(client, db):
     assert db.exec(select(SessionRecord)).all() == []
     login(client, "alice")
     assert len(db.exec(select(SessionRecord)).all()) == 1
+
+
+def test_spraying_one_password_over_30_usernames_from_one_address_gets_refused(client, db):
+    from app.ratelimit import RateLimit
+
+    responses = [login(client, f"warga{n:02d}", "Sandi-Tebakan-2026") for n in range(30)]
+    assert [r.status_code for r in responses[:20]] == [400] * 20
+    assert all(MSG_WRONG in r.text for r in responses[:20])
+    assert [r.status_code for r in responses[20:]] == [429] * 10
+    assert "Terlalu banyak percobaan masuk yang gagal dari jaringan ini" in responses[-1].text
+    refused = login(client, "bob")  # even the right password, while the address is held back
+    assert refused.status_code == 429
+    row = db.get(RateLimit, "login-ip:testclient")
+    row.window_start -= timedelta(minutes=16)
+    db.commit()
+    assert login(client, "bob").status_code == 303
+
+
+def test_a_csrf_token_taken_from_another_session_is_refused_with_403(app, client):
+    from litestar.testing import TestClient
+
+    login(client, "alice")
+    with TestClient(app, base_url="http://testserver.local") as attacker:
+        login(attacker, "bob")
+        token = csrf_from(attacker.get("/").text)
+        cookie = attacker.cookies.get("portal_csrftoken")
+    # Bob's valid pair, planted in Alice's browser (a cookie set from a sibling subdomain, say).
+    client.cookies.set("portal_csrftoken", cookie, domain="testserver.local")
+    refused = client.post("/logout", data={"_csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 403 and "Formulir ini sudah kedaluwarsa" in refused.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_login_issues_a_fresh_csrf_token_and_the_one_from_before_stops_working(client):
+    page = client.get("/login")
+    before_token, before_cookie = csrf_from(page.text), client.cookies.get("portal_csrftoken")
+    client.post(
+        "/login",
+        data={"username": "alice", "password": PASSWORD, "_csrf_token": before_token},
+        follow_redirects=False,
+    )
+    home = client.get("/")
+    assert home.status_code == 200
+    assert csrf_from(home.text) != before_token
+    assert client.cookies.get("portal_csrftoken") != before_cookie
+    assert post_form(client, "/akun/kata-sandi", {"current": "x"}).status_code == 400  # the new one works
+    client.cookies.set("portal_csrftoken", before_cookie, domain="testserver.local")
+    assert client.post("/logout", data={"_csrf_token": before_token}).status_code == 403
+
+
+def test_after_a_password_change_the_next_page_load_carries_a_new_token_that_works(client):
+    login(client, "alice")
+    page = client.get("/akun/kata-sandi")
+    old = csrf_from(page.text)
+    assert 'hx-boost="false"' in page.text.split('action="/akun/kata-sandi"')[1].split(">")[0]
+    changed = client.post(
+        "/akun/kata-sandi",
+        data={"_csrf_token": old, "current": PASSWORD, "new": "Sandi-Baru-2027", "repeat": "Sandi-Baru-2027"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    home = client.get("/")  # a full page load: a new <body hx-headers> with the new session's token
+    new = csrf_from(home.text)
+    assert new != old and f'"x-csrftoken": "{new}"' in home.text
+    assert client.post("/logout", headers={"x-csrftoken": old, "hx-request": "true"}).status_code == 403
+    assert (
+        client.post("/logout", headers={"x-csrftoken": new, "hx-request": "true"}, follow_redirects=False).status_code
+        == 303
+    )
+
+
+def test_a_form_sent_after_the_session_expired_leads_to_the_login_page_and_changes_nothing(client, db):
+    from sqlalchemy import delete
+
+    from app.accounts.models import SessionRecord
+
+    login(client, "alice")
+    form = client.get("/wilayah/desa/35.16.11.2017")
+    token = csrf_from(form.text)
+    db.execute(delete(SessionRecord))  # the working day ended while the form stayed open
+    db.commit()
+    response = client.post(
+        "/wilayah/desa/35.16.11.2017", data={"_csrf_token": token, "phone": "0321-999"}, follow_redirects=False
+    )
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    from app.regions.models import Region
+
+    db.expire_all()
+    assert db.get(Region, "35.16.11.2017").phone is None

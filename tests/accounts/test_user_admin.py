@@ -237,3 +237,35 @@ def test_a_clerk_edits_their_village_profile_and_a_bad_phone_keeps_the_form(as_u
     assert (village.office_address, village.head_name) == ("Jl. Raya Kenanten No. 1", "H. Sutrisno")
     entry = db.exec(select(AuditEntry).where(AuditEntry.action == "village.profile.update")).one()
     assert entry.changes["head_name"] == [None, "H. Sutrisno"] and entry.region_code == "35.16.11.2017"
+
+
+def test_the_admin_unlocks_a_locked_user_who_can_then_log_in(as_user, app, db):
+    from litestar.testing import TestClient
+
+    with TestClient(app, base_url="http://testserver.local") as alice:
+        for _ in range(5):
+            login(alice, "alice", "bukan-sandinya-1")
+        assert login(alice, "alice").status_code == 400  # locked for 15 minutes
+        admin = as_user("grace")
+        alice_id = _user(db, "alice").id
+        page = admin.get(f"/admin/pengguna/{alice_id}")
+        assert "Akun terkunci" in page.text and "Buka kunci akun" in page.text
+        response = admin.post(
+            f"/admin/pengguna/{alice_id}/buka-kunci", data={"_csrf_token": csrf_from(page.text)}, follow_redirects=False
+        )
+        assert response.status_code == 303
+        after = admin.get(f"/admin/pengguna/{alice_id}").text
+        assert "Kunci akun alice sudah dibuka" in after and "Buka kunci akun" not in after
+        assert login(alice, "alice").status_code == 303
+    audit = db.exec(select(AuditEntry).where(AuditEntry.action == "user.unlock")).one()
+    assert audit.actor_username == "grace" and audit.object_id == str(alice_id)
+
+
+def test_an_unlocked_users_page_offers_no_unlock_and_other_roles_may_not_unlock(as_user, db):
+    alice_id = _user(db, "alice").id
+    admin = as_user("grace")
+    assert "Buka kunci akun" not in admin.get(f"/admin/pengguna/{alice_id}").text
+    admin.cookies.clear()
+    district = as_user("dave")
+    token = csrf_from(district.get("/").text)
+    assert district.post(f"/admin/pengguna/{alice_id}/buka-kunci", data={"_csrf_token": token}).status_code == 403

@@ -109,6 +109,60 @@ def test_no_or_revoked_token_answers_401(client, db, token):
     assert response.status_code == 401 and "dicabut" in response.json()["detail"]
 
 
+def test_after_a_password_reset_the_users_api_token_answers_401(app, client, db, token):
+    from litestar.testing import TestClient
+
+    from app.audit.models import AuditEntry
+    from tests.conftest import csrf_from, login
+
+    headers = token("alice")
+    assert client.get("/api/v1/services", headers=headers).status_code == 200
+    alice = db.exec(select(User).where(User.username == "alice")).one()
+    with TestClient(app, base_url="http://testserver.local") as admin:
+        login(admin, "grace")
+        page = admin.get(f"/admin/pengguna/{alice.id}")
+        assert "token API-nya dicabut" in page.text
+        admin.post(
+            f"/admin/pengguna/{alice.id}/kata-sandi",
+            data={"_csrf_token": csrf_from(page.text), "password": "Sandi-Baru-Alice-1"},
+        )
+    response = client.get("/api/v1/services", headers=headers)
+    assert response.status_code == 401 and "dicabut" in response.json()["detail"]
+    audit = db.exec(select(AuditEntry).where(AuditEntry.action == "token.revoke")).one()
+    assert audit.actor_username == "grace" and audit.changes["reason"] == "password_reset"
+
+
+def test_district_dinas_and_admin_get_404_for_a_clerks_draft_batch_via_the_api(client, db, token):
+    batch = add_batch(db, add_request(db, "35.16.11.2017", "alice"), "alice")
+    assert client.get(f"/api/v1/batches/{batch.id}", headers=token("alice")).status_code == 200
+    for name in ("dave", "frank", "grace"):
+        headers = token(name)
+        assert client.get(f"/api/v1/batches/{batch.id}", headers=headers).status_code == 404, name
+        assert client.get(f"/api/v1/batches/{batch.id}/letters", headers=headers).status_code == 404, name
+    batch.status = "submitted"
+    db.commit()
+    assert client.get(f"/api/v1/batches/{batch.id}", headers=token("dave")).status_code == 200
+
+
+def test_the_api_needs_no_csrf_token_inside_a_host_app_with_csrf(portal_config, db):
+    from litestar import Litestar
+    from litestar.config.csrf import CSRFConfig
+    from litestar.testing import TestClient
+
+    from app import PortalPlugin
+
+    host = Litestar(csrf_config=CSRFConfig(secret="host-secret"), plugins=[PortalPlugin(portal_config)])
+    alice = db.exec(select(User).where(User.username == "alice")).one()
+    _, plain = create_token(db, alice, "uji")
+    with TestClient(host) as client:
+        response = client.post(
+            "/api/v1/batches",
+            json={"request_ids": [add_request(db, "35.16.11.2017", "alice").id]},
+            headers={"Authorization": f"Bearer {plain}", "Idempotency-Key": "host-1"},
+        )
+    assert response.status_code == 201, response.text
+
+
 def test_roles_scopes_and_transitions_are_enforced(client, db, token):
     mine = add_request(db, "35.16.11.2017", "alice", serial=1)
     theirs = add_request(db, "35.16.12.2007", "carol", serial=2)

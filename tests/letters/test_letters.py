@@ -282,8 +282,13 @@ def test_the_district_operator_keeps_the_district_profile(client, db, tmp_path):
     assert client.post("/wilayah/kecamatan/35.16.11", data=form, follow_redirects=False).status_code == 303
     text = pdf_text(client.get("/wilayah/kecamatan/35.16.11/pratinjau-surat.pdf").content, tmp_path)
     assert "KECAMATAN PURI" in text and "Drs. HARIYANTO, M.Si." in text and "NIP. 196805121990031005" in text
-    login(client, "erin")  # another district's operator may not change it
-    assert client.post("/wilayah/kecamatan/35.16.11", data=form).status_code == 404
+    login(client, "erin")  # another district's operator may not change it (with a token of their own session)
+    assert (
+        client.post(
+            "/wilayah/kecamatan/35.16.11", data={**form, "_csrf_token": csrf_from(client.get("/").text)}
+        ).status_code
+        == 404
+    )
     login(client, "alice")  # a clerk sees the district, but does not keep its profile
     assert (
         client.post(
@@ -393,10 +398,10 @@ def test_the_issuing_office_revokes_a_letter_and_issues_it_again(client, db):
     assert "Cabut surat ini" not in client.get(f"/permohonan/{item.id}").text
     token = csrf_from(client.get("/").text)
     assert client.post(f"/surat/{letter.id}/cabut", data={"_csrf_token": token, "reason": "x"}).status_code == 403
-    login(client, "alice")
+    login(client, "alice")  # a new session: its own token
     done = client.post(
         f"/surat/{letter.id}/cabut",
-        data={"_csrf_token": csrf_from(page), "reason": "Salah cetak"},
+        data={"_csrf_token": csrf_from(client.get(f"/permohonan/{item.id}").text), "reason": "Salah cetak"},
         follow_redirects=False,
     )
     assert done.status_code == 303
