@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import time
@@ -40,6 +41,12 @@ class PortalConfig:
     """A clerk's working day; after that the clerk logs in again."""
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
+    login_address_max_failures: int = 20
+    """Failed logins from one address (over any usernames) within ``login_lockout_seconds`` before that
+    address is refused for the rest of the window: one password sprayed over many names stops there."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of the reverse proxies in front of the portal (``PORTAL_TRUSTED_PROXIES``).
+    Only a request whose socket peer is one of them has its ``X-Forwarded-For`` read; anyone else's is ignored."""
     public_url: str = "http://127.0.0.1:8000"
     scan_retention_days: int = 90
     """Days a completed or rejected request's scans are kept before `litestar portal purge-scans` deletes them."""
@@ -47,6 +54,10 @@ class PortalConfig:
     """Redis for the job queue when several servers share the work; default: huey's SQLite file in data_dir."""
     job_processes: int = 2
     """Processes that render a batch's letters in parallel (WeasyPrint is not thread-safe)."""
+    threads: int = 10
+    """Threads per server process for sync handlers, and as many again for other blocking work (sessions,
+    uploads, letters) (``PORTAL_THREADS``). The database pool holds one connection for each of them, so a
+    thread never waits for a connection. On PostgreSQL keep processes × (2 × this + 5) under ``max_connections``."""
     reload_templates: bool = False
     """Re-read a template when its file changes (for template work); off, templates are read once."""
 
@@ -56,6 +67,7 @@ class PortalConfig:
         ZoneInfo(self.timezone)  # fail early on a misspelt zone
         if self.scan_retention_days < 1:
             raise ValueError("scan_retention_days must be at least 1")
+        self.trusted_proxies = tuple(str(ipaddress.ip_network(p.strip(), strict=False)) for p in self.trusted_proxies)
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'portal.sqlite3'}"
 
@@ -82,8 +94,12 @@ class PortalConfig:
             values["redis_url"] = env["PORTAL_REDIS_URL"]
         if env.get("PORTAL_JOB_PROCESSES"):
             values["job_processes"] = max(1, int(env["PORTAL_JOB_PROCESSES"]))
+        if env.get("PORTAL_THREADS"):
+            values["threads"] = max(2, int(env["PORTAL_THREADS"]))
         if env.get("PORTAL_RELOAD_TEMPLATES"):
             values["reload_templates"] = env["PORTAL_RELOAD_TEMPLATES"].strip().lower() in _TRUE
+        if env.get("PORTAL_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(p for p in env["PORTAL_TRUSTED_PROXIES"].split(",") if p.strip())
         if env.get("PORTAL_PUBLIC_URL"):
             values["public_url"] = env["PORTAL_PUBLIC_URL"].rstrip("/")
         values.update(overrides)
@@ -92,6 +108,10 @@ class PortalConfig:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(p) for p in self.trusted_proxies)
 
     def resolved_secret_key(self) -> str:
         """The configured secret, or the one generated on first start and kept in the data dir (mode 0600)."""

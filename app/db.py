@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
 from sqlalchemy import JSON, event, insert, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session, create_engine
+
+THREADS = 10
+"""Default threads of each kind (see ``PortalConfig.threads``); the pool holds a connection for every thread."""
+POOL_TIMEOUT = 5
+"""Seconds to wait for a connection beyond the pool (a thread opening a second session); then 503."""
+LOCK_TIMEOUT_MS = 10_000
+"""PostgreSQL: longest wait for a row lock (e.g. a letter counter during a burst of issues); then 503."""
+STATEMENT_TIMEOUT_MS = 60_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+"""A connection left idle inside a transaction (it never should be) is ended by the server after this."""
+SQLITE_BUSY_MS = 30_000
 
 
 def utcnow() -> datetime:
@@ -19,12 +33,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int = 2 * THREADS, bounded_waits: bool = True) -> Engine:
+    """The engine; with ``bounded_waits`` (the web app), PostgreSQL lock and statement waits are limited.
+    Migrations and long CLI commands pass False."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_MS / 1000},
+            pool_size=pool_size,
+            max_overflow=5,
+            pool_timeout=POOL_TIMEOUT,
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -32,20 +55,60 @@ def make_engine(url: str) -> Engine:
             # WAL lets readers and one writer work at once across worker processes.
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    options = ""
+    if bounded_waits:
+        options = (
+            f"-c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS} "
+            f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}"
+        )
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=5,
+        pool_timeout=POOL_TIMEOUT,
+        # Statements' parameters (names, NIKs, PINs) never reach an error message or a log line.
+        hide_parameters=True,
+        connect_args={"options": options} if options else {},
+    )
+
+
+def is_out_of_range_error(exc: BaseException) -> bool:
+    """A number beyond the column's range reached the database (SQLite: beyond 64 bits; PostgreSQL: beyond
+    ``integer``): such an id names no row. Inputs are checked before (``app.web.parse_id``); this is the net."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "22003"
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """A wait that hit its bound: no free connection, a PostgreSQL lock or statement timeout, SQLite's
+    busy timeout. Nothing was written; the client should retry shortly (503 with Retry-After)."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if isinstance(exc, OperationalError):
+        code = getattr(exc.orig, "sqlstate", None)
+        return code in ("55P03", "57014") or "database is locked" in str(exc.orig)
+    return False
 
 
 class Database:
     """One engine per portal; sessions are short-lived, one per request or command."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, threads: int = THREADS) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.threads = threads
+        """Sync-handler threads, and as many threads for other blocking work (set up by the plugin): the pool
+        holds a connection for each, so a burst queues for a thread, never for a connection."""
+        self.engine = make_engine(url, pool_size=2 * threads)
+        # Returning connections must never wait for a handler thread: when every handler thread waits for a
+        # lock that a finished request still holds, that request could not give its connection back.
+        self._closers = anyio.CapacityLimiter(8)
 
     def __deepcopy__(self, memo: dict) -> Database:
         return self  # Litestar copies routers on registration; the engine must stay shared
@@ -58,6 +121,14 @@ class Database:
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    async def request_session(self) -> AsyncIterator[Session]:
+        """The per-request session dependency; closed (connection returned) on a thread of its own."""
+        session = Session(self.engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            await anyio.to_thread.run_sync(session.close, limiter=self._closers)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,26 +3,28 @@ CLI) into any Litestar app under a path prefix, adding to the host's configurati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import anyio
 from click import Group
 from litestar import Router
+from litestar.concurrency import get_asyncio_executor, set_asyncio_executor
 from litestar.config.app import AppConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins import CLIPlugin, InitPlugin
 from litestar.plugins.htmx import HTMXRequest
 from litestar.static_files import create_static_files_router
-from sqlmodel import Session
 
+from app import logs
 from app.accounts.controllers import AuthController, UserAdminController
 from app.accounts.guards import CurrentUserMiddleware, require_login
-from app.accounts.sessions import DatabaseStore, PortalSessionConfig
+from app.accounts.sessions import DatabaseStore, PortalSessionConfig, SessionBoundCSRFMiddleware
 from app.api.controllers import build_api_router
 from app.attachments.controllers import download, remove, upload_output, upload_scan
 from app.batches.controllers import BatchController
@@ -46,7 +48,7 @@ from app.notifications.controllers import notifications
 from app.public.controllers import status_check, status_form
 from app.regions.controllers import RegionController
 from app.requests.controllers import RequestController
-from app.web import Renderer, make_error_handler, make_security_headers_hook
+from app.web import TRUSTED_PROXIES_OPT, Renderer, check_input, make_error_handler, make_security_headers_hook
 
 ROUTE_HANDLERS = [
     AuthController,
@@ -81,6 +83,7 @@ class PortalPlugin(InitPlugin, CLIPlugin):
     """``Litestar(plugins=[PortalPlugin(PortalConfig(path_prefix="/layanan"))])``."""
 
     def __init__(self, config: PortalConfig | None = None) -> None:
+        logs.install()
         self.config = config or PortalConfig.from_env()
         self._db: Database | None = None
         self._jobs: JobQueue | None = None
@@ -88,7 +91,7 @@ class PortalPlugin(InitPlugin, CLIPlugin):
     @property
     def db(self) -> Database:
         if self._db is None:
-            self._db = Database(self.config.database_url)  # type: ignore[arg-type]
+            self._db = Database(self.config.database_url, threads=self.config.threads)  # type: ignore[arg-type]
         return self._db
 
     @property
@@ -128,13 +131,9 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             header_name="x-csrftoken",
             exclude_from_csrf_key="portal_exclude_from_csrf",
         )
-        opt: dict[str, Any] = {"portal": True}
+        opt: dict[str, Any] = {"portal": True, TRUSTED_PROXIES_OPT: config.trusted_networks}
         if host_csrf is not None:
             opt[host_csrf.exclude_from_csrf_key] = True
-
-        def provide_db_session() -> Iterator[Session]:
-            with db.session() as session:
-                yield session
 
         error_handler = make_error_handler(config, renderer)
         return Router(
@@ -143,11 +142,12 @@ class PortalPlugin(InitPlugin, CLIPlugin):
             middleware=[
                 session_config.middleware,
                 CurrentUserMiddleware(db),
-                DefineMiddleware(CSRFMiddleware, config=csrf_config),
+                DefineMiddleware(SessionBoundCSRFMiddleware, config=csrf_config, session_key=session_config.key),
             ],
             guards=[require_login],
+            before_request=check_input,
             dependencies={
-                "db_session": Provide(provide_db_session),
+                "db_session": Provide(db.request_session),
                 "renderer": Provide(lambda: renderer, sync_to_thread=False, use_cache=True),
                 "config": Provide(lambda: config, sync_to_thread=False, use_cache=True),
                 "jobs": Provide(lambda: self.jobs, sync_to_thread=False, use_cache=True),
@@ -159,6 +159,11 @@ class PortalPlugin(InitPlugin, CLIPlugin):
         )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        if get_asyncio_executor() is None:
+            # Litestar runs sync handlers on the event loop's default executor unless told otherwise; its size
+            # (CPU count + 4) then decides how many requests hold connections. A host's own executor is kept.
+            with contextlib.suppress(RuntimeError):  # an app built inside a running loop keeps the default
+                set_asyncio_executor(ThreadPoolExecutor(self.config.threads, thread_name_prefix="portal"))
         static_router = create_static_files_router(
             path=self.config.url("/static"),
             directories=[STATIC_DIR],
@@ -171,7 +176,7 @@ class PortalPlugin(InitPlugin, CLIPlugin):
         app_config.route_handlers.extend(
             [
                 self.build_router(app_config.csrf_config),
-                build_api_router(self.config, self.db, lambda: self.jobs),
+                build_api_router(self.config, self.db, lambda: self.jobs, host_csrf=app_config.csrf_config),
                 static_router,
             ]
         )
@@ -182,6 +187,10 @@ class PortalPlugin(InitPlugin, CLIPlugin):
 
     def _startup(self) -> None:
         from app import migrations
+
+        # Threads and pooled connections are sized together (PortalConfig.threads): other blocking work (anyio's
+        # default limiter, shared with the host app) gets as many threads as sync handlers.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.db.threads
 
         engine = self.db.engine
         current, head = migrations.current_revision(engine), migrations.head_revision(engine)

@@ -4,6 +4,8 @@ security headers and error pages. Controllers call these; nothing here knows a d
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
 from functools import lru_cache
 from typing import Annotated, Any, TypeAlias
 
@@ -12,16 +14,16 @@ from litestar import Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import Message, Scope
 from litestar.utils.scope.state import ScopeState
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.config import STATIC_DIR, TEMPLATES_DIR, PortalConfig
+from app.db import is_busy_error, is_out_of_range_error
 from app.navigation import nav_for
 
 # No inline script or style anywhere: htmx is configured by a <meta> tag and never evaluates strings.
@@ -151,8 +153,89 @@ def redirect(config: PortalConfig, path: str) -> Response[Any]:
     return Redirect(config.url(path), status_code=HTTP_303_SEE_OTHER)
 
 
+TRUSTED_PROXIES_OPT = "portal_trusted_proxies"
+"""Route option (set on the portal's routers) holding ``PortalConfig.trusted_networks``."""
+
+
+def _address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """One X-Forwarded-For entry as an address: ``203.0.113.7``, ``203.0.113.7:5040``, ``[2001:db8::1]:80``."""
+    hop = hop.strip()
+    if hop.startswith("["):
+        hop = hop[1 : hop.find("]")] if "]" in hop else ""
+    elif hop.count(":") == 1:
+        hop = hop.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(hop)
+    except ValueError:
+        return None
+
+
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The address a request came from, for rate limits and the audit log.
+
+    The socket's peer, unless that peer is one of the configured reverse proxies (``PORTAL_TRUSTED_PROXIES``):
+    then the nearest address in ``X-Forwarded-For`` that is not one of those proxies, read from the right,
+    since a client can write anything to the left of what the proxies appended. Nobody else's header counts."""
+    peer = request.client.host if request.client else None
+    networks = request.route_handler.opt.get(TRUSTED_PROXIES_OPT) if "route_handler" in request.scope else None
+    peer_address = _address(peer) if peer and networks else None
+    if peer_address is None or not any(peer_address in net for net in networks):
+        return peer
+    hops = ",".join(request.headers.getall("x-forwarded-for", [])).split(",")
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:  # garbage where a proxy should have written an address: keep the last proxy
+            break
+        peer = str(address)
+        if not any(address in net for net in networks):
+            break
+    return peer
+
+
+MAX_ID = 2**31 - 1
+"""Ids are PostgreSQL ``integer`` columns: anything larger (or not a number) names no row."""
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+NUL_TEXT = "Isian berisi karakter kosong (NUL) yang tidak sah. Hapus karakter itu lalu kirim lagi."
+
+
+def parse_id(value: Any) -> int | None:
+    """An id from a form or query (``"12"`` → 12); None for ``abc``, ``1e5``, ``-1``, 0 or beyond ``MAX_ID``."""
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+def ids_of(values: Any, limit: int) -> list[int]:
+    """The valid ids among many form values (ticked rows), at most ``limit``; the others name no row."""
+    return [number for value in values if (number := parse_id(value)) is not None][:limit]
+
+
+async def check_input(request: Request) -> None:
+    """Before every portal handler: refuse what no handler should see. Text with NUL characters (PostgreSQL
+    cannot store them) in the query string, a form or a JSON body answers 422; an id in the path beyond
+    what the database holds answers 404."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException()
+    if b"%00" in request.scope.get("query_string", b"") or b"\x00" in request.scope.get("query_string", b""):
+        raise HTTPException(status_code=422, detail=NUL_TEXT)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    content_type = request.content_type[0]
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        if any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items()):
+            raise HTTPException(status_code=422, detail=NUL_TEXT)
+    elif content_type == "application/x-www-form-urlencoded":
+        body = await request.body()
+        if b"%00" in body or b"\x00" in body:
+            raise HTTPException(status_code=422, detail=NUL_TEXT)
+    elif content_type.endswith("json"):
+        body = await request.body()
+        if b"\x00" in body or _NUL_ESCAPE.search(body):
+            raise HTTPException(status_code=422, detail=NUL_TEXT)
 
 
 def make_security_headers_hook(config: PortalConfig):
@@ -185,9 +268,12 @@ ERROR_TITLES = {
     404: "Halaman tidak ditemukan",
     405: "Cara membuka halaman ini tidak didukung",
     409: "Terjadi bentrokan data",
+    422: "Isian tidak dapat diterima",
     413: "Berkas terlalu besar",
     429: "Terlalu banyak permintaan",
     500: "Terjadi kesalahan pada sistem",
+    503: "Server sedang sibuk",
+    507: "Penyimpanan berkas penuh",
 }
 ERROR_TEXTS = {
     400: "Data yang dikirim tidak sesuai. Periksa kembali isian Anda lalu coba lagi.",
@@ -195,10 +281,16 @@ ERROR_TEXTS = {
     404: "Data atau halaman yang Anda cari tidak ada, atau berada di luar wilayah tugas Anda.",
     405: "Halaman ini tidak dapat dibuka dengan cara tersebut.",
     409: "Data sudah diubah oleh orang lain. Muat ulang halaman lalu coba lagi.",
+    422: "Sebagian isian tidak dapat diterima. Periksa kembali lalu kirim lagi.",
     413: "Berkas yang dikirim melebihi batas ukuran.",
     429: "Tunggu sebentar sebelum mencoba lagi.",
     500: "Maaf, permintaan Anda gagal diproses. Silakan coba lagi; bila berulang, hubungi admin.",
+    503: "Server sedang melayani banyak permintaan sekaligus; tidak ada yang tersimpan. Coba lagi beberapa detik lagi.",
+    507: (
+        "Penyimpanan berkas penuh atau tidak dapat ditulis; tidak ada yang tersimpan. Hubungi admin, lalu coba lagi."
+    ),
 }
+RETRY_AFTER_SECONDS = 5
 CSRF_TEXT = (
     "Formulir ini sudah kedaluwarsa atau tidak dikirim dari halaman portal. Muat ulang halaman lalu kirim kembali."
 )
@@ -221,8 +313,13 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
                 return Response("", status_code=204, headers={"HX-Redirect": login_url})
             return Redirect(login_url, status_code=HTTP_303_SEE_OTHER)
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        if isinstance(exc, OperationalError) and "locked" in str(exc):
-            status = 409  # SQLite: another user's change won the race; nothing of this one was written
+        headers: dict[str, str] = {}
+        if is_out_of_range_error(exc):
+            status = 404
+        elif is_busy_error(exc):
+            # A bounded wait ran out (a lock, a connection, SQLite's writer): nothing of this request was written
+            status, headers["retry-after"] = 503, str(RETRY_AFTER_SECONDS)
+            request.logger.warning("busy: %s on %s", type(exc).__name__, request.url.path)
         if status == 500:
             request.logger.exception("unhandled error on %s", request.url.path)
         text = ERROR_TEXTS.get(status, ERROR_TEXTS[500])
@@ -230,7 +327,7 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
         if status == 403 and "csrf" in detail.lower():
             text = CSRF_TEXT
         elif (
-            status in (400, 403, 404, 409)
+            status in (400, 403, 404, 409, 422)
             and detail
             and detail.isprintable()
             and not detail.startswith(
@@ -239,9 +336,9 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
         ):
             text = detail  # the portal's own Indonesian message; the framework's English ones are replaced
         if request.headers.get("accept", "").startswith("application/json"):
-            return Response({"status_code": status, "detail": text}, status_code=status)
+            return Response({"status_code": status, "detail": text}, status_code=status, headers=headers)
         try:
-            return renderer.page(
+            response = renderer.page(
                 request,
                 "errors/error.html",
                 {
@@ -252,9 +349,11 @@ def make_error_handler(config: PortalConfig, renderer: Renderer):
                 },
                 status_code=status,
             )
+            response.headers.update(headers)
+            return response
         except Exception:  # the error page itself must never fail
             request.logger.exception("error page failed")
-            return Response(text, media_type=MediaType.TEXT, status_code=status)
+            return Response(text, media_type=MediaType.TEXT, status_code=status, headers=headers)
 
     return handle
 

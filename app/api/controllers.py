@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
+import msgspec
 from litestar import Controller, Request, Response, Router, get, post
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.enums import RequestEncodingType
@@ -36,12 +38,21 @@ from app.batches import service as batches
 from app.batches.models import Batch
 from app.catalog import service as catalog
 from app.config import PortalConfig
-from app.db import Database
+from app.db import Database, is_busy_error, is_out_of_range_error
 from app.requests import service as requests
 from app.requests.models import Request as ResidentRequest
 from app.requests.models import Status
 from app.requests.validation import check_request, mask_number
-from app.web import DbSession, Settings, client_ip
+from app.web import (
+    ERROR_TEXTS,
+    MAX_ID,
+    RETRY_AFTER_SECONDS,
+    TRUSTED_PROXIES_OPT,
+    DbSession,
+    Settings,
+    check_input,
+    client_ip,
+)
 
 
 class ApiValidationError(HTTPException):
@@ -76,6 +87,7 @@ class TokenAuthMiddleware(ASGIMiddleware):
 
 def api_error(request: Request, exc: Exception) -> Response[Any]:
     extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
     if isinstance(exc, HTTPException):
         status, detail = exc.status_code, exc.detail
         extra = exc.extra if isinstance(exc.extra, dict) else {}
@@ -84,11 +96,43 @@ def api_error(request: Request, exc: Exception) -> Response[Any]:
             errors = [{"field": e.get("key", ""), "message": e.get("message", "")} for e in exc.extra]
         if isinstance(exc, NotAuthorizedException):
             detail = "Token API tidak ada, tidak sah, atau sudah dicabut."
+    elif is_out_of_range_error(exc):
+        status, detail, errors = 404, "Data tidak ditemukan atau di luar wilayah tugas Anda.", []
+    elif isinstance(exc, RecursionError):  # a JSON body nested thousands deep
+        status, detail, errors = 400, "Badan JSON bersarang terlalu dalam; kirim data yang datar.", []
+    elif is_busy_error(exc):
+        request.logger.warning("busy: %s on %s", type(exc).__name__, request.url.path)
+        status, detail, errors = 503, ERROR_TEXTS[503], []
+        headers["retry-after"] = str(RETRY_AFTER_SECONDS)
     else:
         request.logger.exception("unhandled API error on %s", request.url.path)
         status, detail, errors = 500, "Terjadi kesalahan pada sistem.", []
     others = {k: v for k, v in extra.items() if k != "errors"}
-    return Response({"detail": detail, "errors": errors, **others}, status_code=status)
+    return Response({"detail": detail, "errors": errors, **others}, status_code=status, headers=headers)
+
+
+@dataclass
+class RequestSearch:
+    q: str = ""
+    status: str = ""
+    service: str = ""
+    village: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    sort: str = ""
+    page: int = 1
+
+
+def _list_page(session: Session, user: Any, filters: requests.Filters, config: PortalConfig) -> dict[str, Any]:
+    if filters.errors:
+        raise ApiValidationError(filters.errors)
+    rows, total = requests.list_requests(session, user, filters, tz=config.tz)
+    return {
+        "items": [_request_out(r) for r in rows],
+        "total": total,
+        "page": filters.page,
+        "per_page": requests.PER_PAGE,
+    }
 
 
 def _request_out(r: ResidentRequest, *, full: bool = False) -> dict[str, Any]:
@@ -161,14 +205,18 @@ class RequestIn:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
+# Ids as the database holds them (PostgreSQL integer); anything else is refused as bad input (400).
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+
+
 @dataclass
 class BatchIn:
-    request_ids: list[int]
+    request_ids: Annotated[list[Id], msgspec.Meta(max_length=5000)]
 
 
 @dataclass
 class Decision:
-    request_id: int
+    request_id: Id
     decision: str
     reason: str | None = None
 
@@ -248,15 +296,25 @@ class ApiController(Controller):
 
     @get("/requests", sync_to_thread=True)
     def list_requests(self, request: Request, db_session: DbSession, config: Settings) -> dict[str, Any]:
-        """Requests in the user's scope, 50 per page, NIKs masked. Filters: status, service, village, q."""
+        """Requests in the user's scope, 50 per page, NIKs masked. Filters: status, service, village, q (a name
+        or public number; a whole NIK only through ``POST /requests/search``), date_from, date_to, sort, page."""
         filters = requests.Filters.from_query(dict(request.query_params))
-        rows, total = requests.list_requests(db_session, request.scope["user"], filters, tz=config.tz)
-        return {
-            "items": [_request_out(r) for r in rows],
-            "total": total,
-            "page": filters.page,
-            "per_page": requests.PER_PAGE,
-        }
+        if filters.searches_whole_number:
+            raise ApiValidationError(
+                {
+                    "q": "Cari NIK lengkap lewat POST /api/v1/requests/search (q di badan JSON): NIK tidak boleh "
+                    "ada di alamat, karena alamat tercatat di log."
+                }
+            )
+        return _list_page(db_session, request.scope["user"], filters, config)
+
+    @post("/requests/search", status_code=HTTP_200_OK, sync_to_thread=True)
+    def search_requests(
+        self, request: Request, data: JSONBody[RequestSearch], db_session: DbSession, config: Settings
+    ) -> dict[str, Any]:
+        """The same list, its filters in the body: the way to search by a whole NIK."""
+        params = {k: str(v) for k, v in vars(data).items() if v not in (None, "")}
+        return _list_page(db_session, request.scope["user"], requests.Filters.from_query(params), config)
 
     @get("/requests/{request_id:int}", sync_to_thread=True)
     def get_request(self, request: Request, request_id: FromPath[int], db_session: DbSession) -> dict[str, Any]:
@@ -385,22 +443,45 @@ class ApiController(Controller):
         return _batch_out(db_session, batch)
 
 
-def build_api_router(config: PortalConfig, db: Database, jobs: Any = None) -> Router:
-    def provide_db_session() -> Any:
-        with db.session() as session:
-            yield session
+async def check_api_input(request: Request) -> None:
+    """A body is JSON (or multipart for files); then the portal's own input checks (NUL characters, ids)."""
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_type[0]
+        not in (
+            "application/json",
+            "multipart/form-data",
+        )
+        and await request.body()
+    ):
+        raise HTTPException(
+            status_code=415,
+            detail="Kirim badan permintaan sebagai application/json (atau multipart/form-data untuk berkas).",
+        )
+    await check_input(request)
+
+
+def build_api_router(
+    config: PortalConfig, db: Database, jobs: Any = None, host_csrf: CSRFConfig | None = None
+) -> Router:
+    """The API's router. Bearer tokens, never cookies, authenticate it, so no browser can send a forged
+    call on a user's behalf: the API has no CSRF check of its own and opts out of the host's."""
+    opt: dict[str, Any] = {"portal": True, "api": True, TRUSTED_PROXIES_OPT: config.trusted_networks}
+    if host_csrf is not None:
+        opt[host_csrf.exclude_from_csrf_key] = True
 
     return Router(
         path=config.url("/api/v1"),
         route_handlers=[ApiController, ImportApiController, LetterApiController, JobApiController],
         middleware=[TokenAuthMiddleware(db)],
         guards=[require_login],
+        before_request=check_api_input,
         dependencies={
-            "db_session": Provide(provide_db_session),
+            "db_session": Provide(db.request_session),
             "config": Provide(lambda: config, sync_to_thread=False, use_cache=True),
             "jobs": Provide(jobs or (lambda: None), sync_to_thread=False, use_cache=True),
         },
         exception_handlers={HTTPException: api_error, Exception: api_error},
-        opt={"portal": True, "api": True},
+        opt=opt,
         tags=["Pelaku Para Dewi API v1"],
     )

@@ -7,7 +7,6 @@ from typing import Any
 
 from anyio import to_thread
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from sqlmodel import Session
 
@@ -24,11 +23,11 @@ from app.letters.models import KIND_LABELS as LETTER_LABELS
 from app.requests.models import STATUS_LABELS
 from app.requests.service import Filters, list_requests
 from app.requests.validation import mask_number
-from app.web import DbSession, FormData, Pages, Renderer, Settings, client_ip, flash, redirect
+from app.web import DbSession, FormData, Pages, Renderer, Settings, client_ip, flash, ids_of, parse_id, redirect
 
 
 def _ids(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()][:5000]
+    return ids_of(values, 5000)
 
 
 class BatchController(Controller):
@@ -98,8 +97,6 @@ class BatchController(Controller):
     ) -> Response[Any]:
         user = request.scope["user"]
         batch = service.get_batch(db_session, user, batch_id)
-        if batch.status == BatchStatus.DRAFT and user.role != Role.CLERK:
-            raise NotFoundException("Kiriman tidak ditemukan.")
         items = service.items_of(db_session, batch.id)  # type: ignore[arg-type]
         return renderer.page(
             request,
@@ -148,7 +145,7 @@ class BatchController(Controller):
     ) -> Response[Any]:
         user = request.scope["user"]
         batch = service.get_batch(db_session, user, batch_id)
-        request_id = int(data.get("request_id", "0") or 0)
+        request_id = parse_id(data.get("request_id")) or 0  # 0 names no request: the service answers 404
         service.remove_item(db_session, batch, request_id, actor=user, ip=client_ip(request))
         db_session.commit()
         flash(request, "Permohonan dikeluarkan dari kiriman; statusnya tetap draf.")
@@ -166,7 +163,7 @@ class BatchController(Controller):
     ) -> Response[Any]:
         user = request.scope["user"]
         batch = service.get_batch(db_session, user, batch_id)
-        request_id = int(data.get("request_id", "0") or 0)
+        request_id = parse_id(data.get("request_id")) or 0  # 0 names no request: the service answers 404
         decision, reason = data.get("decision", ""), data.get("reason", "")
         if decision in ("reject", "return") and not reason.strip():
             return self._page(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
@@ -75,12 +77,24 @@ def latest_jobs(session: Session, batch_id: int) -> list[Job]:
     return list(session.exec(select(Job).where(Job.batch_id == batch_id).order_by(Job.id.desc()).limit(5)))
 
 
+def _exit_with_parent(parent: int) -> None:
+    # A rendering process whose worker was killed (SIGKILL leaves no chance to stop the pool) is adopted by
+    # init; it notices within a second and ends instead of living on with its memory.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
 def _worker_init() -> None:
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True, name="exit-with-parent").start()
     with contextlib.suppress(OSError):
         os.nice(10)  # the web server's pages come first
     from app.letters.render import start_rendering_process
 
     start_rendering_process()  # fonts and stylesheet loaded while the coordinator prepares the letters
+
+
+PARENT_CHECK_SECONDS = 1.0
 
 
 def _process_id() -> int:

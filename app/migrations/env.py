@@ -19,6 +19,9 @@ def include_object(obj, name, type_, reflected, compare_to):
 def run() -> None:
     engine = context.config.attributes.get("engine") or make_engine(PortalConfig.from_env().database_url)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite a large table: the web app's bounded waits do not apply to it.
+            connection.exec_driver_sql("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0")
         context.configure(
             connection=connection,
             target_metadata=metadata,

@@ -22,12 +22,13 @@ from app.config import PortalConfig
 from app.db import utcnow
 from app.letters import service as letters
 from app.letters.models import KIND_LABELS as LETTER_LABELS
+from app.public.service import pin_locked_until, unlock_pin
 from app.regions.service import village_names
-from app.requests import export, service
+from app.requests import export, search, service
 from app.requests.models import STATUS_LABELS, Status
 from app.requests.status import IllegalTransition, allowed_moves
-from app.requests.validation import IDENTITY_LABELS, check_request, mask_number
-from app.web import DbSession, FormData, Pages, Renderer, Settings, client_ip, flash, redirect
+from app.requests.validation import IDENTITY_LABELS, check_request, digits_of, mask_number
+from app.web import DbSession, FormData, Pages, Renderer, Settings, client_ip, flash, ids_of, redirect
 
 FIELD_PREFIX = "f_"
 
@@ -49,6 +50,15 @@ def _as_form(request_obj: Any) -> dict[str, Any]:
     form["birth_date"] = request_obj.birth_date.isoformat()
     form["fields"] = dict(request_obj.fields)
     return form
+
+
+def _filters(request: Request, params: dict[str, str]) -> service.Filters:
+    """A list's filters; a whole NIK searched is kept in the session and linked to by a search id."""
+    filters = service.Filters.from_query(params, recall=lambda search_id: search.recall(request, search_id))
+    if filters.searches_whole_number and not filters.search_id:
+        filters.q = digits_of(filters.q)
+        filters.search_id = search.remember(request, filters.q)
+    return filters
 
 
 def _list_context(db_session: Session, user: Any, filters: service.Filters, config: PortalConfig) -> dict[str, Any]:
@@ -81,14 +91,36 @@ class RequestController(Controller):
     def list_requests(
         self, request: Request, db_session: DbSession, renderer: Pages, config: Settings
     ) -> Response[Any]:
-        user = request.scope["user"]
-        filters = service.Filters.from_query(dict(request.query_params))
+        params = dict(request.query_params)
+        filters = _filters(request, params)
+        if params.get("q") and filters.searches_whole_number:
+            # A NIK typed into an address (an old bookmark): moved out of it at once.
+            return redirect(config, "/permohonan/?" + filters.query_string())
         return renderer.page(
             request,
             "requests/list.html",
-            _list_context(db_session, user, filters, config),
+            _list_context(db_session, request.scope["user"], filters, config),
             partial="requests/_results.html",
         )
+
+    @post("/cari", sync_to_thread=True)
+    def search_requests(
+        self, request: Request, data: FormData, db_session: DbSession, renderer: Pages, config: Settings
+    ) -> Response[Any]:
+        """The filter form, sent as a POST body; the answer carries the list's address without any NIK."""
+        filters = _filters(request, data)
+        address = config.url("/permohonan/") + (f"?{query}" if (query := filters.query_string()) else "")
+        htmx = getattr(request, "htmx", None)
+        if not htmx or htmx.boosted:
+            return redirect(config, address.removeprefix(config.path_prefix))
+        response = renderer.page(
+            request,
+            "requests/list.html",
+            _list_context(db_session, request.scope["user"], filters, config),
+            partial="requests/_results.html",
+        )
+        response.headers["hx-push-url"] = address
+        return response
 
     # Two handlers, not one with two paths: Litestar 2.25 mishandles a sync handler with several paths
     # in a controller (it answers 500 with "'coroutine' object has no attribute 'to_asgi_response'").
@@ -103,7 +135,7 @@ class RequestController(Controller):
     def _export(self, request: Request, db_session: Session, config: PortalConfig, *, xlsx: bool) -> Response[bytes]:
         """The current filter (every page of it, up to 100,000 rows) as CSV or XLSX."""
         user = request.scope["user"]
-        filters = service.Filters.from_query(dict(request.query_params))
+        filters = _filters(request, dict(request.query_params))
         filters.page = 1
         rows, total = service.list_requests(db_session, user, filters, tz=config.tz, per_page=export.MAX_ROWS)
         table = export.rows_of(
@@ -119,7 +151,7 @@ class RequestController(Controller):
             action="request.export",
             object_type="request",
             region_code=user.region_code,
-            changes={"rows": len(rows), "format": "xlsx" if xlsx else "csv", "filter": filters.query_string()},
+            changes={"rows": len(rows), "format": "xlsx" if xlsx else "csv", "filter": filters.described()},
             ip=client_ip(request),
         )
         db_session.commit()
@@ -234,6 +266,7 @@ class RequestController(Controller):
                 "scans_until": scans_until,
                 "scans_purged": scans_until is not None and scans_until <= utcnow(),
                 "retention_days": config.scan_retention_days,
+                "pin_locked_until": pin_locked_until(db_session, item.number) if user.role == Role.CLERK else None,
             },
         )
 
@@ -281,6 +314,21 @@ class RequestController(Controller):
         )
         return redirect(config, f"/permohonan/{item.id}")
 
+    @post("/{request_id:int}/buka-kunci-cek-status", guards=[require_role(Role.CLERK)], sync_to_thread=True)
+    def unlock_status_check(
+        self, request: Request, request_id: FromPath[int], db_session: DbSession, config: Settings
+    ) -> Response[Any]:
+        """The village clerk lifts the lock that wrong PINs put on this request's public status check."""
+        user = request.scope["user"]
+        item = service.get_request(db_session, user, request_id)
+        if unlock_pin(db_session, item, actor=user, ip=client_ip(request)):
+            flash(
+                request, f"Cek status {item.number} dibuka kembali; warga dapat langsung mencoba lagi dengan PIN-nya."
+            )
+        else:
+            flash(request, f"Cek status {item.number} tidak sedang terkunci.", "info")
+        return redirect(config, f"/permohonan/{item.id}")
+
     @post("/{request_id:int}/status", guards=[require_role(Role.DINAS)], sync_to_thread=True)
     def change_status(
         self, request: Request, request_id: FromPath[int], data: FormData, db_session: DbSession, config: Settings
@@ -310,7 +358,7 @@ class RequestController(Controller):
         """Many approved requests into processing at once (Dukcapil's morning routine)."""
         form = await request.form()
         user = request.scope["user"]
-        ids = [int(v) for v in (form.getall("request_id") if "request_id" in form else []) if v.isdigit()][:1000]
+        ids = ids_of(form.getall("request_id") if "request_id" in form else [], 1000)
 
         def work() -> int:
             moved = service.bulk_processing(db_session, ids, actor=user, ip=client_ip(request))

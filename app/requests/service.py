@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, ClassVar
@@ -21,7 +22,7 @@ from app.db import bulk_insert, utcnow
 from app.notifications.service import notify
 from app.requests.models import OPEN_STATUSES, Request, Status, StatusChange
 from app.requests.status import transition
-from app.requests.validation import Checked, digits_of, parse_date
+from app.requests.validation import Checked, digits_of, mask_number, parse_date
 from app.sequences import next_value
 
 PER_PAGE = 50
@@ -227,6 +228,10 @@ def history(session: Session, request_id: int) -> list[StatusChange]:
     )
 
 
+FILTER_YEARS = (1900, 2100)
+"""Dates a list filter accepts (a year like 0001 or 9999 is a typing slip, and beyond what dates can add)."""
+
+
 @dataclass
 class Filters:
     """What a list page was asked for; every field optional. ``q`` is a name, a public number or a full
@@ -249,8 +254,13 @@ class Filters:
         "status": (Request.status_changed_at.asc(), Request.id.asc()),
     }
 
+    search_id: str = ""
+    """When ``q`` is a whole NIK: the short-lived id under which the user's session keeps it, used in links
+    instead of the number (see ``app.requests.search``)."""
+
     @classmethod
-    def from_query(cls, params: dict[str, str]) -> Filters:
+    def from_query(cls, params: dict[str, str], recall: Callable[[str], str | None] | None = None) -> Filters:
+        """Filters from a query string or form; ``recall`` turns a ``cari`` search id back into its NIK."""
         f = cls(
             status=params.get("status", ""),
             service=params.get("service", ""),
@@ -258,12 +268,25 @@ class Filters:
             q=" ".join(params.get("q", "").split())[:100],
             sort=params.get("sort", "newest") if params.get("sort") in cls.SORTS else "newest",
         )
+        search_id = params.get("cari", "")[:64]
+        if search_id and not f.q:
+            remembered = recall(search_id) if recall else None
+            if remembered:
+                f.q, f.search_id = remembered, search_id
+            else:
+                f.errors["q"] = "Pencarian NIK ini sudah kedaluwarsa. Ketik ulang NIK-nya di kotak Cari."
         for key in ("date_from", "date_to"):
             raw = params.get(key, "")
             if raw:
                 value = parse_date(raw)
                 if value is None:
-                    f.errors[key] = "Tanggal tidak dikenali."
+                    f.errors[key] = "Tanggal tidak dikenali; tulis seperti 31-12-2026. Filter tanggal ini diabaikan."
+                elif not FILTER_YEARS[0] <= value.year <= FILTER_YEARS[1]:
+                    f.errors[key] = (
+                        f"Tanggal {value.day:02d}-{value.month:02d}-{value.year:04d} di luar rentang "
+                        f"{FILTER_YEARS[0]}–{FILTER_YEARS[1]}. Filter tanggal ini diabaikan."
+                    )
+                    value = None
                 setattr(f, key, value)
         try:
             f.page = max(1, min(int(params.get("page", "1")), 100_000))
@@ -273,8 +296,14 @@ class Filters:
             f.status = ""
         return f
 
-    def query_string(self, **override: Any) -> str:
-        values = {
+    @property
+    def searches_whole_number(self) -> bool:
+        """``q`` is a whole 16-digit NIK (which never goes into a link, a log or the audit log)."""
+        digits = digits_of(self.q)
+        return digits.isdigit() and len(digits) == 16
+
+    def _values(self) -> dict[str, Any]:
+        return {
             "status": self.status,
             "service": self.service,
             "village": self.village,
@@ -284,9 +313,23 @@ class Filters:
             "sort": self.sort,
             "page": self.page,
         }
+
+    def query_string(self, **override: Any) -> str:
+        """For links: a whole NIK is replaced by its search id."""
+        values = self._values()
+        if self.searches_whole_number:
+            values["q"], values["cari"] = "", self.search_id
         values.update(override)
         if values["page"] == 1:
             del values["page"]
+        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+
+    def described(self) -> str:
+        """For the audit log: the filter with a whole NIK masked."""
+        values = self._values()
+        if self.searches_whole_number:
+            values["q"] = mask_number(digits_of(self.q))
+        del values["page"]
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
 

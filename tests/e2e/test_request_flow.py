@@ -56,6 +56,14 @@ def test_request_batch_and_approval_in_the_browser(browser, server, screenshot_d
     assert good_nik not in clerk.content()  # masked in the list
     clerk.get_by_label("Status").select_option("draft")  # htmx swaps the results in place
     clerk.wait_for_url("**status=draft**")
+    clerk.get_by_label("Cari").fill(good_nik)  # a whole NIK: sent in the body, never put in the address
+    clerk.get_by_label("Cari").press("Enter")
+    clerk.wait_for_url("**cari=**")
+    assert good_nik not in clerk.url and "status=draft" in clerk.url
+    clerk.wait_for_selector("#hasil >> text=DEWI ANGGRAINI")
+    clerk.reload()  # the address bar's search still works
+    clerk.wait_for_selector("#hasil >> text=DEWI ANGGRAINI")
+    assert clerk.get_by_label("Cari").input_value() == good_nik
     clerk.get_by_label("Pilih PPD-").first.check()
     clerk.screenshot(path=str(screenshot_dir / "request-list-select-laptop.png"), full_page=True)
     clerk.get_by_role("button", name="Buat kiriman dari yang dipilih").click()
