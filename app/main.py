@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from litestar import Litestar, Request, Response
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import MethodNotAllowedException, NotFoundException
 
 from app.api.controllers import api_error
 from app.config import PortalConfig
@@ -16,14 +16,17 @@ from app.web import Renderer, make_error_handler
 def create_app(config: PortalConfig | None = None) -> Litestar:
     config = config or PortalConfig.from_env()
     # Unknown URLs never reach the portal's routers, so the standalone app answers them as the portal does:
-    # the JSON error body under the API's prefix, the Indonesian 404 page elsewhere.
+    # the JSON error body under the API's prefix, the Indonesian page elsewhere (404, and 405 for a wrong method).
     page_not_found = make_error_handler(config, Renderer(config))
     api_prefix = config.url("/api/")
 
     def not_found(request: Request, exc: Exception) -> Response:
         return api_error(request, exc) if request.url.path.startswith(api_prefix) else page_not_found(request, exc)
 
-    return Litestar(plugins=[PortalPlugin(config)], exception_handlers={NotFoundException: not_found})
+    return Litestar(
+        plugins=[PortalPlugin(config)],
+        exception_handlers={NotFoundException: not_found, MethodNotAllowedException: not_found},
+    )
 
 
 def _server_trusts_only_our_proxies(config: PortalConfig) -> None:

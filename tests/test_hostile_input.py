@@ -46,7 +46,12 @@ def test_api_404s_are_json_inside_and_outside_the_scope(client, db, api):
     for path in ("/api/v1/requests/999999", f"/api/v1/requests/{other.id}", "/api/v1/tidak-ada"):
         response = client.get(path, headers=api)
         assert response.headers["content-type"].startswith("application/json"), path
-        _api_error(response, 404)
+        assert "Not Found" not in _api_error(response, 404)["detail"]
+
+
+def test_a_wrong_method_on_the_api_is_a_json_405_in_indonesian(client, db, api):
+    body = _api_error(client.delete("/api/v1/requests", headers=api), 405)
+    assert body["detail"] == "Metode HTTP ini tidak didukung untuk alamat API ini."
 
 
 def test_a_plain_text_body_is_refused_with_415(client, db, api):

@@ -85,6 +85,12 @@ class TokenAuthMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
 
+FRAMEWORK_DETAILS = {
+    "Not Found": "Alamat API ini tidak ada, atau datanya tidak ditemukan atau di luar wilayah tugas Anda.",
+    "Method Not Allowed": "Metode HTTP ini tidak didukung untuk alamat API ini.",
+}
+
+
 def api_error(request: Request, exc: Exception) -> Response[Any]:
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
@@ -96,6 +102,8 @@ def api_error(request: Request, exc: Exception) -> Response[Any]:
             errors = [{"field": e.get("key", ""), "message": e.get("message", "")} for e in exc.extra]
         if isinstance(exc, NotAuthorizedException):
             detail = "Token API tidak ada, tidak sah, atau sudah dicabut."
+        elif detail in FRAMEWORK_DETAILS:  # Litestar's own English words for routing errors
+            detail = FRAMEWORK_DETAILS[detail]
     elif is_out_of_range_error(exc):
         status, detail, errors = 404, "Data tidak ditemukan atau di luar wilayah tugas Anda.", []
     elif isinstance(exc, RecursionError):  # a JSON body nested thousands deep

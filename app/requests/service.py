@@ -275,16 +275,16 @@ class Filters:
                 f.q, f.search_id = remembered, search_id
             else:
                 f.errors["q"] = "Pencarian NIK ini sudah kedaluwarsa. Ketik ulang NIK-nya di kotak Cari."
-        for key in ("date_from", "date_to"):
+        for key, label in (("date_from", "Dari tanggal"), ("date_to", "Sampai tanggal")):
             raw = params.get(key, "")
             if raw:
                 value = parse_date(raw)
                 if value is None:
-                    f.errors[key] = "Tanggal tidak dikenali; tulis seperti 31-12-2026. Filter tanggal ini diabaikan."
+                    f.errors[key] = f"{label}: tanggal tidak dikenali; tulis seperti 31-12-2026. Filter ini diabaikan."
                 elif not FILTER_YEARS[0] <= value.year <= FILTER_YEARS[1]:
                     f.errors[key] = (
-                        f"Tanggal {value.day:02d}-{value.month:02d}-{value.year:04d} di luar rentang "
-                        f"{FILTER_YEARS[0]}–{FILTER_YEARS[1]}. Filter tanggal ini diabaikan."
+                        f"{label}: {value.day:02d}-{value.month:02d}-{value.year:04d} di luar rentang "
+                        f"{FILTER_YEARS[0]}–{FILTER_YEARS[1]}. Filter ini diabaikan."
                     )
                     value = None
                 setattr(f, key, value)

@@ -69,6 +69,8 @@ def test_the_purge_sweeps_partial_files_older_than_an_hour(run, db, files_dir):
     stale.write_bytes(b"%PDF-1.4\n half of a scan")
     fresh.write_bytes(b"%PDF-1.4\n being written now")
     os.utime(stale, (time.time() - 2 * 3600,) * 2)
+    for young in (fresh, store.path_for(kept)):  # the process's clock, not the kernel's (faketime moves only that)
+        os.utime(young, (time.time(),) * 2)
     result = run("purge-scans")
     assert result.exit_code == 0, result.output
     assert "1 half-written uploads" in result.text

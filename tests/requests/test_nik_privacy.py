@@ -96,9 +96,9 @@ def test_an_expired_or_foreign_search_id_says_so_instead_of_listing_everything(c
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("date_to=9999-12-31", "di luar rentang"),
-        ("date_from=01-01-0001", "di luar rentang"),
-        ("date_from=31-02-2026", "Tanggal tidak dikenali"),
+        ("date_to=9999-12-31", "Sampai tanggal: 31-12-9999 di luar rentang"),
+        ("date_from=01-01-0001", "Dari tanggal: 01-01-0001 di luar rentang"),
+        ("date_from=31-02-2026", "Dari tanggal: tanggal tidak dikenali"),
     ],
 )
 def test_an_impossible_date_filter_is_named_not_a_500_and_not_silently_dropped(client, db, query, message):
