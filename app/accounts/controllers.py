@@ -141,7 +141,12 @@ class UserAdminController(Controller):
         return renderer.page(
             request,
             "accounts/users.html",
-            {"users": users, "role_labels": ROLE_LABELS, **self._form_context(db_session, admin)},
+            {
+                "users": users,
+                "locked": service.locked_usernames(db_session, users),
+                "role_labels": ROLE_LABELS,
+                **self._form_context(db_session, admin),
+            },
         )
 
     @get("/baru", sync_to_thread=True)

@@ -379,6 +379,17 @@ def login_locked_until(session: Session, user: User) -> datetime | None:
     return throttle.locked_until
 
 
+def locked_usernames(session: Session, users: list[User]) -> set[str]:
+    """Which of ``users`` are locked out now (one query, for the user list)."""
+    names = [u.username for u in users]
+    if not names:
+        return set()
+    rows = session.exec(
+        select(LoginThrottle.username).where(LoginThrottle.username.in_(names), LoginThrottle.locked_until > utcnow())
+    )
+    return set(rows)
+
+
 def unlock_login(session: Session, user: User, *, actor: object | None, ip: str | None = None) -> bool:
     """An admin lifts the lock-out of a user of their scope (the caller loads ``user`` through
     ``get_user_in_scope``); returns False when the user was not locked."""

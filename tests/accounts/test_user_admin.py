@@ -248,6 +248,8 @@ def test_the_admin_unlocks_a_locked_user_who_can_then_log_in(as_user, app, db):
         assert login(alice, "alice").status_code == 400  # locked for 15 minutes
         admin = as_user("grace")
         alice_id = _user(db, "alice").id
+        listing = admin.get("/admin/pengguna/").text  # the list says who is locked, without opening each
+        assert listing.count("Terkunci") == 1
         page = admin.get(f"/admin/pengguna/{alice_id}")
         assert "Akun terkunci" in page.text and "Buka kunci akun" in page.text
         response = admin.post(
@@ -256,6 +258,7 @@ def test_the_admin_unlocks_a_locked_user_who_can_then_log_in(as_user, app, db):
         assert response.status_code == 303
         after = admin.get(f"/admin/pengguna/{alice_id}").text
         assert "Kunci akun alice sudah dibuka" in after and "Buka kunci akun" not in after
+        assert "Terkunci" not in admin.get("/admin/pengguna/").text
         assert login(alice, "alice").status_code == 303
     audit = db.exec(select(AuditEntry).where(AuditEntry.action == "user.unlock")).one()
     assert audit.actor_username == "grace" and audit.object_id == str(alice_id)
