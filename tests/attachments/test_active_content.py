@@ -70,3 +70,18 @@ def test_a_file_that_only_starts_like_a_pdf_is_refused(client, db):
     response = _upload(client, item.id, b"%PDF-1.7\n" + bytes(range(256)) * 8)
     assert response.status_code == 400 and "tidak dapat dibaca sebagai PDF" in response.text
     assert db.exec(select(Attachment)).first() is None
+
+
+def test_image_bytes_that_happen_to_spell_a_short_tag_after_the_start_are_still_a_scan(client, db):
+    """Compressed image data holds any four bytes somewhere: `<svg` deep in a photo is not a web page."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (200, 200), "white").save(out, "JPEG")
+    photo = out.getvalue()
+    photo = photo[:-2] + b"\x00" * 5000 + b"<svg " + b"\x00" * 100 + photo[-2:]
+    item = add_request(db, "35.16.11.2017", "alice")
+    login(client, "alice")
+    assert _upload(client, item.id, photo).status_code == 303
