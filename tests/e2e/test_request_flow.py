@@ -56,9 +56,13 @@ def test_request_batch_and_approval_in_the_browser(browser, server, screenshot_d
     assert good_nik not in clerk.content()  # masked in the list
     clerk.get_by_label("Status").select_option("draft")  # htmx swaps the results in place
     clerk.wait_for_url("**status=draft**")
+    searches: list[str] = []
+    clerk.on("request", lambda r: searches.append(r.method) if r.url.endswith("/permohonan/cari") else None)
     clerk.get_by_label("Cari").fill(good_nik)  # a whole NIK: sent in the body, never put in the address
     clerk.get_by_label("Cari").press("Enter")
     clerk.wait_for_url("**cari=**")
+    clerk.wait_for_timeout(300)
+    assert searches == ["POST"]  # one search per Enter (the text field's own change event does not add one)
     assert good_nik not in clerk.url and "status=draft" in clerk.url
     clerk.wait_for_selector("#hasil >> text=DEWI ANGGRAINI")
     clerk.reload()  # the address bar's search still works
