@@ -1,5 +1,6 @@
-"""No whole NIK or KK number in any log line: every log record the process makes has 16-digit numbers masked
-in its message, its arguments (the access log formats its own from them) and its traceback text."""
+"""No whole NIK or KK number in any log line: every log record the process makes has runs of 16 or more digits
+masked (``mask_numbers``) in its message, its arguments (the access log formats its own from them) and its
+traceback text."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import logging
 import re
 from typing import Any
 
-_SIXTEEN_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{8}(\d{4})(?!\d)")
+from app.requests.validation import mask_numbers
 
-
-def mask_numbers(text: str) -> str:
-    """``3516••••••••0001`` for every run of exactly 16 digits (as ``mask_number`` shows them in lists)."""
-    return _SIXTEEN_DIGITS.sub(lambda m: f"{m.group(1)}{'•' * 8}{m.group(2)}", text)
+_LONG_NUMBER = re.compile(r"\d{16}")
 
 
 def _masked(value: Any) -> Any:
@@ -41,7 +39,7 @@ def install() -> None:
             message = record.getMessage()
         except Exception:  # a malformed call: logging reports it itself when the record is handled
             return record
-        if _SIXTEEN_DIGITS.search(message):  # a number inside an argument that is not text (a URL object…)
+        if _LONG_NUMBER.search(message):  # a number inside an argument that is not text (a URL object…)
             record.msg, record.args = mask_numbers(message), ()
         if record.exc_info and record.exc_info[1] is not None:
             # Formatters reuse exc_text when it is set: the traceback is rendered once, masked.

@@ -29,7 +29,7 @@ from app.imports.reader import FileProblem
 from app.requests.models import OPEN_STATUSES, Request
 from app.requests.service import create_requests_bulk
 from app.requests.status import IllegalTransition
-from app.requests.validation import IDENTITY_LABELS, check_request, mask_number
+from app.requests.validation import IDENTITY_LABELS, check_request, mask_numbers
 
 EXCEL_EPOCH = date(1899, 12, 30)
 ALIASES = {
@@ -53,7 +53,6 @@ ALIASES = {
     "desa": "village",
     "desakelurahan": "village",
 }
-_SIXTEEN = re.compile(r"\d{16}")
 
 
 @dataclass
@@ -70,7 +69,7 @@ class Problem:
 def safe_file_name(name: str) -> str:
     """The uploaded name without directories, with any 16-digit number (a NIK or KK) masked."""
     base = re.split(r"[\\/]", name or "")[-1].strip() or "berkas"
-    return _SIXTEEN.sub(lambda m: mask_number(m.group(0)), base)[:200]
+    return mask_numbers(base)[:200]
 
 
 def check_upload(

@@ -262,6 +262,15 @@ def mask_number(value: str | None) -> str:
     return f"{value[:4]}{'•' * 8}{value[-4:]}" if len(value) >= 8 else "•" * len(value)
 
 
+_LONG_NUMBER = re.compile(r"\d{16,}")
+
+
+def mask_numbers(text: str) -> str:
+    """Every run of 16 or more digits in ``text`` masked like ``mask_number`` (a NIK or KK in a file name or a
+    log line; a NIK and a KK written together are masked as one run)."""
+    return _LONG_NUMBER.sub(lambda m: m.group(0)[:4] + "•" * (len(m.group(0)) - 8) + m.group(0)[-4:], text)
+
+
 def mask_name(name: str) -> str:
     """``S*** R***``: for the public status page."""
     return " ".join(part[0] + "*" * 3 for part in name.split() if part)

@@ -40,3 +40,16 @@ def pdf_fonts(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "fonts.pdf"
     path.write_bytes(pdf)
     return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def settings_form(client, **values: str) -> dict[str, str]:
+    """The admin's letter settings form as it comes, with its CSRF token; ``values`` replace fields."""
+    from tests.conftest import csrf_from
+
+    return {
+        "_csrf_token": csrf_from(client.get("/admin/surat/").text),
+        "number_format": "{klasifikasi}/{nomor}/{jenis}/{kantor}/{bulan}/{tahun}",
+        "classification": "400.12",
+        "paper": "A4",
+        **values,
+    }

@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import select
 
 from app.letters.models import LetterSettings
-from tests.conftest import csrf_from, login
+from tests.conftest import login
+from tests.letters.helpers import settings_form
 
 
 def _png(width: int, height: int) -> bytes:
@@ -31,12 +32,7 @@ def test_a_huge_emblem_is_refused_before_it_is_decoded(client, db):
     bomb = _png(12000, 12000)
     assert len(bomb) < 100 * 1024  # well under the 512 KB upload limit
     login(client, "grace")
-    form = {
-        "_csrf_token": csrf_from(client.get("/admin/surat/").text),
-        "number_format": "{klasifikasi}/{nomor}/{jenis}/{kantor}/{bulan}/{tahun}",
-        "classification": "400.12",
-        "paper": "A4",
-    }
+    form = settings_form(client)
     started = time.process_time()
     refused = client.post("/admin/surat/", data=form, files={"logo": ("lambang.png", bomb, "image/png")})
     spent = time.process_time() - started

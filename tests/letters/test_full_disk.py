@@ -11,6 +11,7 @@ from sqlmodel import select
 from app.letters.models import Letter, LetterSettings
 from tests.attachments.disk import partial_uploads, unwritable_store
 from tests.conftest import add_request, csrf_from, login
+from tests.letters.helpers import settings_form
 
 FULL = "Penyimpanan berkas penuh atau tidak dapat ditulis"
 
@@ -20,12 +21,9 @@ def test_the_emblem_on_a_full_disk_is_refused_and_the_form_kept(client, db, port
     emblem = io.BytesIO()
     Image.new("RGB", (200, 240), (0, 110, 50)).save(emblem, format="PNG")
     login(client, "grace")
-    form = {
-        "_csrf_token": csrf_from(client.get("/admin/surat/").text),
-        "number_format": "{klasifikasi}/{nomor}/{jenis}/{kantor}/{tahun}",
-        "classification": "400.12.9",
-        "paper": "F4",
-    }
+    form = settings_form(
+        client, number_format="{klasifikasi}/{nomor}/{jenis}/{kantor}/{tahun}", classification="400.12.9", paper="F4"
+    )
     with unwritable_store(files):
         refused = client.post(
             "/admin/surat/", data=form, files={"logo": ("lambang.png", emblem.getvalue(), "image/png")}

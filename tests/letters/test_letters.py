@@ -16,7 +16,7 @@ from app.letters.render import renderer
 from app.regions.models import Region
 from app.web import MONTHS_ID
 from tests.conftest import add_batch, add_request, csrf_from, login
-from tests.letters.helpers import pdf_fonts, pdf_meta, pdf_png, pdf_text, qr_texts
+from tests.letters.helpers import pdf_fonts, pdf_meta, pdf_png, pdf_text, qr_texts, settings_form
 
 
 def _today_text() -> str:
@@ -364,12 +364,7 @@ def test_a_large_transparent_emblem_is_stored_small_and_a_damaged_one_refused(cl
     big.save(upload, format="PNG")
     assert len(upload.getvalue()) < 512 * 1024
     login(client, "grace")
-    form = {
-        "_csrf_token": csrf_from(client.get("/admin/surat/").text),
-        "number_format": "{klasifikasi}/{nomor}/{jenis}/{kantor}/{bulan}/{tahun}",
-        "classification": "400.12",
-        "paper": "A4",
-    }
+    form = settings_form(client)
     saved = client.post("/admin/surat/", data=form, files={"logo": ("lambang.png", upload.getvalue(), "image/png")})
     assert saved.status_code == 200 and "Pengaturan surat tersimpan" in saved.text
     settings = db.exec(select(LetterSettings)).one()
